@@ -1,0 +1,828 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubelayer.runtime developers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Canal (flannel + Calico policy) address planning.
+
+Pure logic: no Ansible imports, stdlib only (``ipaddress``, ``bisect``),
+Python 3.8 syntax. Entry point: :func:`make_plan`, which never raises for bad
+input: it returns ``(plan, problems, warnings)`` and ``plan`` is ``None``
+whenever ``problems`` is not empty.
+
+Rules (docs/canal-planning.md has worked examples):
+
+* at most one pod and one service CIDR per IP family, no host bits set;
+* no overlap, in either direction, between pod ranges, service ranges,
+  ``reserved`` ranges, built-in special-purpose ranges, node networks and node
+  routes other than default routes (``/0`` and the VPN ``/1`` pair);
+* node prefix >= cluster prefix and at most 16 bits longer (kube-controller-manager
+  / kubeadm), usable addresses per node (2^(32-m) - 3, IPv6 2^(128-m) - 2)
+  >= ``max_pods``, node count 2^(m - p) >= ``expected_nodes``;
+* service range IPv4 /12../28, IPv6 /108 or smaller, >= 10 addresses;
+* node subnets are stable: existing assignments are kept, new nodes get the
+  lowest free subnets in input order.
+
+Overlap checks use an index of the distinct node/reserved ranges (hash of
+prefix-aligned starts for containing ranges + sorted starts for contained
+ranges), so a check costs O(log n + prefix length), and building the index is
+O(n log n) in the number of distinct ranges.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import bisect
+import ipaddress
+
+__metaclass__ = type
+
+FAMILIES = ("ipv4", "ipv6")
+BITS = {"ipv4": 32, "ipv6": 128}
+LABEL = {"ipv4": "IPv4", "ipv6": "IPv6"}
+BACKENDS = ("vxlan", "host-gw", "wireguard")
+# overhead subtracted from the underlay MTU to get the pod (veth) MTU
+BACKEND_OVERHEAD = {"vxlan": {"ipv4": 50, "ipv6": 50},
+                    "host-gw": {"ipv4": 0, "ipv6": 0},
+                    "wireguard": {"ipv4": 60, "ipv6": 80}}
+SERVICE_MAX_BITS = 20          # kube-apiserver maxCIDRBits: IPv4 >= /12, IPv6 >= /108
+SERVICE_MIN_ADDRESSES = 10     # kubeadm MinimumAddressesInServiceSubnet
+NODE_MASK_MAX_DIFF = 16        # kubeadm PodSubnetNodeMaskMaxDiff / KCM clusterSubnetMaxDiff
+DNS_OFFSET = 10                # 10.96.0.10
+DEFAULT_MTU = 1500
+LIST_LIMIT = 5                 # node names listed per problem before "and N more"
+
+# Candidate pools for ``auto``, in order of preference: (pool, prefix). A pool
+# is split into aligned subnets of the needed size, tried lowest first. Pod
+# pools take the prefix computed from node_prefix/expected_nodes; ``None``
+# means "that computed prefix".
+POD_CANDIDATES = {
+    "ipv4": [("10.244.0.0/16", None),     # flannel / Canal default
+             ("10.42.0.0/16", None),      # RKE2 / k3s default
+             ("172.16.0.0/12", None),     # RFC 1918, pieces
+             ("100.64.0.0/10", None),     # RFC 6598 shared space, pieces
+             ("10.0.0.0/8", None)],       # last resort, pieces
+    "ipv6": [("fd10:244::/32", None),     # ULA pieces (fd10:244:0::/48 first)
+             ("fd42:42::/32", None),
+             ("fd00::/8", None)],
+}
+SERVICE_CANDIDATES = {
+    "ipv4": [("10.96.0.0/12", 12),        # kubeadm default
+             ("10.43.0.0/16", 16),        # RKE2 / k3s default
+             ("10.233.0.0/18", 18),       # kubespray default
+             ("172.16.0.0/12", 16),
+             ("100.64.0.0/10", 16),
+             ("10.0.0.0/8", 16)],
+    "ipv6": [("fd10:96::/64", 112),       # kubeadm clamps to /112
+             ("fd10:43::/64", 112),
+             ("fd00::/8", 112)],
+}
+# never usable for pods or services
+SPECIAL_RANGES = [
+    ("0.0.0.0/8", "'this network' (RFC 1122)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved/broadcast (RFC 1112)"),
+    ("::/127", "unspecified/loopback"),
+    ("::ffff:0:0/96", "IPv4-mapped"),
+    ("fe80::/10", "link-local"),
+    ("ff00::/8", "multicast"),
+]
+AUTO_WORDS = {"auto": "ipv4", "auto4": "ipv4", "auto6": "ipv6"}
+
+
+class Net:
+    """A parsed CIDR: family, first and last address as ints, prefix length."""
+
+    __slots__ = ("family", "start", "end", "prefix", "text", "key")
+
+    def __init__(self, family, start, prefix):
+        bits = BITS[family]
+        self.family = family
+        self.start = start
+        self.prefix = prefix
+        self.end = start + (1 << (bits - prefix)) - 1
+        self.text = None
+        self.key = (family, prefix, start)
+
+    def __str__(self):
+        if self.text is None:
+            cls = ipaddress.IPv4Network if self.family == "ipv4" else ipaddress.IPv6Network
+            self.text = str(cls((self.start, self.prefix)))
+        return self.text
+
+    __repr__ = __str__
+
+    def overlaps(self, other):
+        return self.family == other.family and self.start <= other.end and other.start <= self.end
+
+    def contains(self, other):
+        return self.family == other.family and self.start <= other.start and other.end <= self.end
+
+    def address(self, offset):
+        cls = ipaddress.IPv4Address if self.family == "ipv4" else ipaddress.IPv6Address
+        return str(cls(self.start + offset))
+
+    def size(self):
+        return self.end - self.start + 1
+
+
+def _parse_v4_fast(text):
+    addr, sep, plen = text.partition("/")
+    parts = addr.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for part in parts:
+        if not part.isdigit() or len(part) > 3 or (len(part) > 1 and part[0] == "0"):
+            return None
+        octet = int(part)
+        if octet > 255:
+            return None
+        value = (value << 8) | octet
+    if sep:
+        if not plen.isdigit() or len(plen) > 2 or (len(plen) > 1 and plen[0] == "0"):
+            return None
+        prefix = int(plen)
+        if prefix > 32:
+            return None
+    else:
+        prefix = 32
+    return value, prefix
+
+
+class Parser:
+    """Memoising CIDR parser (inventories repeat the same networks a lot)."""
+
+    def __init__(self):
+        self.cache = {}
+
+    def parse(self, text, strict=True):
+        """Return ``(net, error)``; ``error`` is a message or ``None``.
+
+        With ``strict`` a CIDR with host bits set is an error that names the
+        network that was probably meant; without it the host bits are dropped
+        (interface addresses such as ``10.88.0.12/16``).
+        """
+        key = (text, strict)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        result = self._parse(text, strict)
+        self.cache[key] = result
+        return result
+
+    @staticmethod
+    def _parse(text, strict):
+        if not isinstance(text, str):
+            return None, "%r is not a CIDR string" % (text,)
+        stripped = text.strip()
+        fast = _parse_v4_fast(stripped)
+        if fast is not None:
+            value, prefix = fast
+            mask_host = (1 << (32 - prefix)) - 1
+            if value & mask_host:
+                net = Net("ipv4", value & ~mask_host, prefix)
+                if strict:
+                    return None, "%s has host bits set (did you mean %s?)" % (stripped, net)
+                return net, None
+            return Net("ipv4", value, prefix), None
+        try:
+            net = ipaddress.ip_network(stripped, strict=False)
+        except (ValueError, TypeError):
+            return None, "%r is not a valid CIDR" % (text,)
+        family = "ipv4" if net.version == 4 else "ipv6"
+        result = Net(family, int(net.network_address), net.prefixlen)
+        if strict and int(ipaddress.ip_interface(stripped).ip) != result.start:
+            return None, "%s has host bits set (did you mean %s?)" % (stripped, result)
+        return result, None
+
+
+class RangeIndex:
+    """Distinct CIDRs of one or both families, queryable for overlaps.
+
+    CIDRs are laminar (two either nest or are disjoint), so the ranges
+    overlapping a query ``q`` are exactly: those containing ``q`` (for each
+    prefix length p <= q.prefix at most one, found by hashing q's start masked
+    to p) plus those starting inside ``q`` (a bisect over sorted starts).
+    """
+
+    def __init__(self, nets):
+        self.keys = {}
+        for net in nets:
+            self.keys.setdefault(net.key, net)
+        self.prefixes = {}
+        self.sorted = {}
+        for family in FAMILIES:
+            items = sorted((k[2], k[1]) for k in self.keys if k[0] == family)
+            self.sorted[family] = ([s for s, _p in items], [p for _s, p in items])
+            self.prefixes[family] = sorted(set(p for _s, p in items))
+
+    def __len__(self):
+        return len(self.keys)
+
+    def overlapping(self, q, limit=None):
+        """Distinct indexed nets overlapping ``q`` (up to ``limit``)."""
+        found = []
+        bits = BITS[q.family]
+        for p in self.prefixes[q.family]:
+            if p > q.prefix:
+                break
+            mask = ((1 << bits) - 1) ^ ((1 << (bits - p)) - 1)
+            net = self.keys.get((q.family, p, q.start & mask))
+            if net is not None:
+                found.append(net)
+                if limit and len(found) >= limit:
+                    return found
+        starts, prefixes = self.sorted[q.family]
+        i = bisect.bisect_left(starts, q.start)
+        while i < len(starts) and starts[i] <= q.end:
+            if prefixes[i] > q.prefix or (prefixes[i] == q.prefix and starts[i] != q.start):
+                found.append(self.keys[(q.family, prefixes[i], starts[i])])
+                if limit and len(found) >= limit:
+                    return found
+            i += 1
+        return found
+
+    def any_overlap(self, q):
+        return bool(self.overlapping(q, limit=1))
+
+
+def _int_option(name, value, default, low, high, problems):
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        problems.append("%s: %r is not an integer" % (name, value))
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        problems.append("%s: %r is not an integer" % (name, value))
+        return None
+    if value < low or value > high:
+        problems.append("%s: %d is out of range (%d..%d)" % (name, value, low, high))
+        return None
+    return value
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _cidr_field(name, value, parser, problems):
+    """Parse pod_cidrs/service_cidrs: ``{family: Net}`` and ``{family: 'auto'}``."""
+    chosen = {}
+    auto = []
+    items = _as_list(value if value is not None else "auto")
+    if not items:
+        problems.append("%s: must list one CIDR per IP family (or be 'auto')" % name)
+    for item in items:
+        if isinstance(item, str) and item.strip().lower() in AUTO_WORDS:
+            family = AUTO_WORDS[item.strip().lower()]
+            if family in chosen or family in auto:
+                problems.append("%s: two %s entries ('%s')" % (name, LABEL[family], item))
+            else:
+                auto.append(family)
+            continue
+        net, error = parser.parse(item)
+        if error:
+            problems.append("%s: %s" % (name, error))
+            continue
+        if net.family in chosen or net.family in auto:
+            other = chosen.get(net.family, "auto")
+            problems.append("%s: two %s CIDRs (%s and %s); give at most one per IP family"
+                            % (name, LABEL[net.family], other, net))
+            continue
+        chosen[net.family] = net
+    return chosen, auto
+
+
+def _bare_auto(value):
+    items = _as_list(value if value is not None else "auto")
+    return len(items) == 1 and isinstance(items[0], str) and items[0].strip().lower() == "auto"
+
+
+def _clean_name(value):
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+class Node:
+    __slots__ = ("name", "nets", "mtu", "subnets")
+
+    def __init__(self, name):
+        self.name = name
+        self.nets = []        # (Net, description)
+        self.mtu = None
+        self.subnets = []     # raw existing assignment entries
+
+
+def _node_ranges(index, raw, node, parser, problems, what):
+    """Add the CIDRs of ``raw`` (networks or routes, strings or fact dicts)."""
+    if raw is None:
+        return
+    if not isinstance(raw, (list, tuple)):
+        problems.append("nodes[%d] (%s): %s must be a list of CIDR strings" % (index, node.name, what))
+        return
+    for entry in raw:
+        desc = what[:-1]
+        if isinstance(entry, dict):
+            # node_network_facts route (or interface address) shape
+            if entry.get("default") or entry.get("cni"):
+                continue
+            text = entry.get("dst", entry.get("network", entry.get("cidr")))
+            details = ["%s %s" % (k, entry[k]) for k in ("table", "dev") if isinstance(entry.get(k), str)]
+            if details:
+                desc = "%s (%s)" % (desc, ", ".join(details))
+        else:
+            text = entry
+        if isinstance(text, str) and text.strip() == "default":
+            continue
+        net, error = parser.parse(text, strict=False)
+        if error:
+            problems.append("nodes[%d] (%s): %s: %s" % (index, node.name, what, error))
+            continue
+        if what == "routes" and net.prefix <= 1:
+            continue  # default route, or the /1 pair VPNs use in its place
+        node.nets.append((net, desc))
+
+
+def _parse_nodes(raw_nodes, parser, problems):
+    nodes = []
+    if raw_nodes is None:
+        return nodes
+    if isinstance(raw_nodes, dict):
+        # {name: facts} mapping (e.g. hostvars-style)
+        items = []
+        for key in raw_nodes:
+            value = raw_nodes[key]
+            if isinstance(value, dict) and "name" not in value:
+                value = dict(value, name=key)
+            items.append(value)
+        raw_nodes = items
+    if not isinstance(raw_nodes, (list, tuple)):
+        problems.append("nodes: must be a list of {name, networks, routes, mtu} (got %s)" % type(raw_nodes).__name__)
+        return nodes
+    seen = {}
+    for i, item in enumerate(raw_nodes):
+        if not isinstance(item, dict):
+            problems.append("nodes[%d]: must be a dict with name, networks, routes, mtu (got %r)" % (i, item))
+            continue
+        name = _clean_name(item.get("name")) or _clean_name(item.get("hostname"))
+        if name is None:
+            problems.append("nodes[%d]: has no name" % i)
+            name = "nodes[%d]" % i
+        elif name in seen:
+            problems.append("nodes: duplicate node name %r (nodes[%d] and nodes[%d])" % (name, seen[name], i))
+            continue
+        seen[name] = i
+        node = Node(name)
+        networks = item.get("networks")
+        if networks is None and isinstance(item.get("interfaces"), list):
+            networks = []
+            for iface in item["interfaces"]:
+                if isinstance(iface, dict) and not iface.get("cni"):
+                    networks.extend(n for n in (iface.get("networks") or []))
+        _node_ranges(i, networks, node, parser, problems, "networks")
+        _node_ranges(i, item.get("routes"), node, parser, problems, "routes")
+        mtu = item.get("mtu")
+        if mtu is not None:
+            node.mtu = _int_option("nodes[%d] (%s): mtu" % (i, name), mtu, None, 68, 65536, problems)
+        subnets = item.get("subnets", item.get("pod_cidrs"))
+        if subnets is not None:
+            node.subnets = _as_list(subnets)
+        nodes.append(node)
+    return nodes
+
+
+def _parse_assignments(raw, nodes, parser, problems):
+    """``{name: [cidr, ...]}`` (or list of {name, subnets}) merged with per-node ``subnets``."""
+    result = {}
+    if isinstance(raw, (list, tuple)):
+        mapping = {}
+        for i, item in enumerate(raw):
+            if isinstance(item, dict) and _clean_name(item.get("name")):
+                mapping[item["name"].strip()] = item.get("subnets", item.get("pod_cidrs", item.get("subnet")))
+            else:
+                problems.append("assignments[%d]: must be {name, subnets} (got %r)" % (i, item))
+        raw = mapping
+    elif raw is not None and not isinstance(raw, dict):
+        problems.append("assignments: must map node names to their existing pod subnets (got %s)"
+                        % type(raw).__name__)
+        raw = {}
+    raw = dict(raw or {})
+    for node in nodes:
+        if node.subnets and node.name not in raw:
+            raw[node.name] = node.subnets
+    for name in sorted(raw, key=str):
+        entries = raw[name]
+        if isinstance(entries, dict):
+            entries = [entries[k] for k in FAMILIES if k in entries]
+        per_family = {}
+        for entry in _as_list(entries):
+            net, error = parser.parse(entry)
+            if error:
+                problems.append("assignments: node %s: %s" % (name, error))
+                continue
+            if net.family in per_family:
+                problems.append("assignments: node %s has two %s subnets (%s and %s)"
+                                % (name, LABEL[net.family], per_family[net.family], net))
+                continue
+            per_family[net.family] = net
+        if per_family:
+            result[str(name)] = per_family
+    return result
+
+
+HITS_PER_RANGE = 20            # node ranges detailed per overlapping cluster range
+
+
+def _overlap_problems(cluster, index, nodes, special, reserved, problems):
+    """Every overlap between cluster ranges and everything else (both directions)."""
+    items = sorted(cluster, key=lambda c: (c[0], c[1].family))
+    node_hits = []
+    for i, (label, net) in enumerate(items):
+        for label2, net2 in items[i + 1:]:
+            if net.overlaps(net2):
+                problems.append("%s %s overlaps %s %s" % (label, net, label2, net2))
+        for snet, desc in special:
+            if net.overlaps(snet):
+                problems.append("%s %s overlaps the %s range %s" % (label, net, desc, snet))
+        for j, rnet in reserved:
+            if net.overlaps(rnet):
+                problems.append("%s %s overlaps reserved[%d] %s" % (label, net, j, rnet))
+        hits = index.overlapping(net)
+        if hits:
+            node_hits.append((label, net, hits))
+    if not node_hits:
+        return
+    # one pass over the inventory collects who has the overlapping ranges
+    wanted = set(h.key for _l, _n, hits in node_hits for h in hits[:HITS_PER_RANGE])
+    owners = {}
+    for node in nodes:
+        for net, desc in node.nets:
+            if net.key in wanted:
+                lst = owners.setdefault(net.key, [])
+                if not lst or lst[-1][0] != node.name:
+                    lst.append((node.name, desc))
+    for label, net, hits in node_hits:
+        for hit in hits[:HITS_PER_RANGE]:
+            found = owners.get(hit.key, [])
+            names = [n for n, _d in found]
+            kinds = sorted(set(d for _n, d in found))
+            shown = ", ".join(names[:LIST_LIMIT])
+            if len(names) > LIST_LIMIT:
+                shown += " and %d more node(s)" % (len(names) - LIST_LIMIT)
+            problems.append("%s %s overlaps node %s %s on %s" % (label, net, " / ".join(kinds), hit, shown))
+        if len(hits) > HITS_PER_RANGE:
+            problems.append("%s %s overlaps %d more distinct node networks/routes (first %d listed)"
+                            % (label, net, len(hits) - HITS_PER_RANGE, HITS_PER_RANGE))
+
+
+def _needed_bits(count):
+    bits = 0
+    while (1 << bits) < count:
+        bits += 1
+    return bits
+
+
+def _usable(family, node_prefix):
+    bits = BITS[family]
+    return (1 << (bits - node_prefix)) - (3 if family == "ipv4" else 2)
+
+
+def _candidates(pools, prefix, family):
+    """Aligned subnets of ``prefix`` inside each pool, in order (max 256 per pool)."""
+    for pool, fixed in pools:
+        base = ipaddress.ip_network(pool)
+        want = fixed if fixed is not None else prefix
+        if want is None or want < base.prefixlen or want > BITS[family]:
+            continue
+        step = 1 << (BITS[family] - want)
+        start = int(base.network_address)
+        count = min(1 << (want - base.prefixlen), 256)
+        for k in range(count):
+            yield Net(family, start + k * step, want)
+
+
+def make_plan(params):
+    """Validate ``params`` (the module options) and build the plan.
+
+    Returns ``(plan, problems, warnings)``. Never raises on bad input.
+    """
+    problems = []
+    warnings = []
+    parser = Parser()
+    if not isinstance(params, dict):
+        return None, ["options must be a dict (got %s)" % type(params).__name__], warnings
+
+    node_prefix = {
+        "ipv4": _int_option("node_prefix", params.get("node_prefix"), 24, 0, 32, problems),
+        "ipv6": _int_option("node_prefix_v6", params.get("node_prefix_v6"), 64, 0, 128, problems),
+    }
+    max_pods = _int_option("max_pods", params.get("max_pods"), 110, 1, 1 << 20, problems)
+    backend = params.get("backend")
+    if backend is None:
+        backend = "vxlan"
+    if not isinstance(backend, str) or backend.strip().lower() not in BACKENDS:
+        problems.append("backend: %r is not one of %s" % (backend, ", ".join(BACKENDS)))
+        backend = None
+    else:
+        backend = backend.strip().lower()
+
+    pods, pods_auto = _cidr_field("pod_cidrs", params.get("pod_cidrs"), parser, problems)
+    services, services_auto = _cidr_field("service_cidrs", params.get("service_cidrs"), parser, problems)
+
+    reserved = []
+    for j, item in enumerate(_as_list(params.get("reserved"))):
+        net, error = parser.parse(item)
+        if error:
+            problems.append("reserved[%d]: %s" % (j, error))
+        else:
+            reserved.append((j, net))
+
+    nodes = _parse_nodes(params.get("nodes"), parser, problems)
+    expected = _int_option("expected_nodes", params.get("expected_nodes"), max(len(nodes), 1),
+                           1, 1 << 24, problems)
+    if expected is not None and expected < len(nodes):
+        warnings.append("expected_nodes (%d) is below the number of nodes given (%d); planning for %d"
+                        % (expected, len(nodes), len(nodes)))
+        expected = len(nodes)
+    assignments = _parse_assignments(params.get("assignments"), nodes, parser, problems)
+
+    # families: explicit entries, then auto entries; a bare "auto" on both sides is IPv4
+    pod_families = list(pods) + [f for f in pods_auto if f not in pods]
+    svc_families = list(services) + [f for f in services_auto if f not in services]
+    # a bare "auto" follows the other field's families ("auto" on both: IPv4)
+    pod_bare = _bare_auto(params.get("pod_cidrs"))
+    svc_bare = _bare_auto(params.get("service_cidrs"))
+    if pod_bare and not svc_bare and svc_families:
+        pod_families = list(svc_families)
+        pods_auto = list(svc_families)
+    if svc_bare and pod_families:
+        svc_families = list(pod_families)
+        services_auto = list(svc_families)
+    for family in svc_families:
+        if family not in pod_families:
+            problems.append("service_cidrs: has an %s range but pod_cidrs has none" % LABEL[family])
+
+    # node ranges: owners kept per distinct CIDR, but cluster-owned subnets
+    # (existing assignments: host-gw routes, flannel blackhole routes) skipped
+    assigned_keys = set()
+    for per_family in assignments.values():
+        for net in per_family.values():
+            assigned_keys.add(net.key)
+    assigned_prefixes = sorted(set(k[1] for k in assigned_keys))
+
+    def cluster_owned(net):
+        for p in assigned_prefixes:
+            if p > net.prefix:
+                break
+            bits = BITS[net.family]
+            mask = ((1 << bits) - 1) ^ ((1 << (bits - p)) - 1)
+            if (net.family, p, net.start & mask) in assigned_keys:
+                return True
+        return False
+
+    node_nets = {}
+    for node in nodes:
+        for net, _desc in node.nets:
+            key = net.key
+            if key not in node_nets:
+                node_nets[key] = net
+    if assigned_keys:
+        node_nets = dict((k, n) for k, n in node_nets.items() if not cluster_owned(n))
+    index = RangeIndex(node_nets.values())
+    special = [(parser.parse(c)[0], d) for c, d in SPECIAL_RANGES]
+    avoid = RangeIndex([n for _j, n in reserved] + [n for n, _d in special])
+
+    # --- auto selection (only on otherwise valid input: it would mislead) ---
+    parse_failed = bool(problems)
+    def free(net, taken):
+        if index.any_overlap(net) or avoid.any_overlap(net):
+            return False
+        return not any(net.overlaps(t) for t in taken)
+
+    for family in FAMILIES:
+        if family in pods_auto and family not in pods and not parse_failed:
+            np_ = node_prefix[family]
+            bits_needed = _needed_bits(expected)
+            if family == "ipv4":
+                prefix = min(16, np_ - bits_needed)
+            else:
+                prefix = np_ - NODE_MASK_MAX_DIFF
+            if prefix < 0 or np_ - prefix > NODE_MASK_MAX_DIFF:
+                problems.append("pod_cidrs: auto: no %s range can hold %d nodes with node_prefix%s %d"
+                                % (LABEL[family], expected, "" if family == "ipv4" else "_v6", np_))
+                continue
+            fam_assigned = [a[family] for a in assignments.values() if family in a]
+            taken = list(services.values()) + list(pods.values())
+            for cand in _candidates(POD_CANDIDATES[family], prefix, family):
+                if free(cand, taken) and all(cand.contains(a) for a in fam_assigned):
+                    pods[family] = cand
+                    break
+            else:
+                problems.append("pod_cidrs: auto: every %s candidate (%s) overlaps a node network, route or "
+                                "reserved range; give pod_cidrs explicitly"
+                                % (LABEL[family], ", ".join(p for p, _x in POD_CANDIDATES[family])))
+    for family in FAMILIES:
+        if family in services_auto and family not in services and not parse_failed:
+            taken = list(services.values()) + list(pods.values())
+            for cand in _candidates(SERVICE_CANDIDATES[family], None, family):
+                if free(cand, taken):
+                    services[family] = cand
+                    break
+            else:
+                problems.append("service_cidrs: auto: every %s candidate (%s) overlaps something; give "
+                                "service_cidrs explicitly"
+                                % (LABEL[family], ", ".join(p for p, _x in SERVICE_CANDIDATES[family])))
+    pod_order = [f for f in pod_families if f in pods]
+    svc_order = [f for f in svc_families if f in services]
+
+    # --- checks --------------------------------------------------------------
+    cluster = [("pod_cidrs", pods[f]) for f in pod_order] + [("service_cidrs", services[f]) for f in svc_order]
+    _overlap_problems(cluster, index, nodes, special, reserved, problems)
+
+    per_family = {}
+    for family in pod_order:
+        pod = pods[family]
+        np_ = node_prefix[family]
+        opt = "node_prefix" if family == "ipv4" else "node_prefix_v6"
+        if np_ is None:
+            continue
+        if np_ < pod.prefix:
+            problems.append("%s: %d is shorter than the %s pod range %s (node subnets must fit inside it)"
+                            % (opt, np_, LABEL[family], pod))
+            continue
+        if np_ - pod.prefix > NODE_MASK_MAX_DIFF:
+            problems.append("%s: %d is more than %d bits longer than the %s pod range %s (kubeadm/KCM limit); "
+                            "use a smaller pod range or node_prefix <= %d"
+                            % (opt, np_, NODE_MASK_MAX_DIFF, LABEL[family], pod, pod.prefix + NODE_MASK_MAX_DIFF))
+            continue
+        max_nodes = 1 << (np_ - pod.prefix)
+        usable = _usable(family, np_)
+        if max_pods is not None and usable < max_pods:
+            problems.append("%s: /%d leaves %d usable pod addresses per node, below max_pods %d"
+                            % (opt, np_, max(usable, 0), max_pods))
+        if expected is not None and max_nodes < expected:
+            problems.append("pod_cidrs: %s with /%d node subnets holds %d nodes, below expected_nodes %d "
+                            "(use a /%d pod range or a longer %s)"
+                            % (pod, np_, max_nodes, expected, np_ - _needed_bits(expected), opt))
+        per_family[family] = {"max_nodes": max_nodes, "pods_per_node": usable}
+    for family in svc_order:
+        svc = services[family]
+        bits = BITS[family]
+        if bits - svc.prefix > SERVICE_MAX_BITS:
+            problems.append("service_cidrs: %s is wider than /%d (kube-apiserver allows at most %d host bits)"
+                            % (svc, bits - SERVICE_MAX_BITS, SERVICE_MAX_BITS))
+        if svc.size() < SERVICE_MIN_ADDRESSES + 1:
+            problems.append("service_cidrs: %s is too small: it must hold at least %d addresses (DNS is the %dth)"
+                            % (svc, SERVICE_MIN_ADDRESSES, DNS_OFFSET))
+
+    # assignments must lie in the pod range with the node prefix
+    for name in sorted(assignments):
+        for family, net in sorted(assignments[name].items()):
+            pod = pods.get(family)
+            if pod is None:
+                problems.append("assignments: node %s has an %s subnet %s but pod_cidrs has no %s range"
+                                % (name, LABEL[family], net, LABEL[family]))
+            elif not pod.contains(net):
+                problems.append("assignments: node %s subnet %s is outside the pod range %s" % (name, net, pod))
+            elif node_prefix[family] is not None and net.prefix != node_prefix[family]:
+                problems.append("assignments: node %s subnet %s is not a /%d (node_prefix%s)"
+                                % (name, net, node_prefix[family], "" if family == "ipv4" else "_v6"))
+    if problems:
+        return None, problems, warnings
+
+    # --- node subnets (stable) -----------------------------------------------
+    node_subnets = {}
+    for family in pod_order:
+        pod = pods[family]
+        np_ = node_prefix[family]
+        step_bits = BITS[family] - np_
+        used = {}
+        for name in sorted(assignments):
+            net = assignments[name].get(family)
+            if net is None:
+                continue
+            idx = (net.start - pod.start) >> step_bits
+            if idx in used:
+                problems.append("assignments: nodes %s and %s share the subnet %s" % (used[idx], name, net))
+                continue
+            used[idx] = name
+        cursor = 0
+        limit = 1 << (np_ - pod.prefix)
+        ordered = [n.name for n in nodes] + [n for n in sorted(assignments) if n not in set(x.name for x in nodes)]
+        for name in ordered:
+            have = assignments.get(name, {}).get(family)
+            if have is None:
+                while cursor in used:
+                    cursor += 1
+                if cursor >= limit:
+                    problems.append("pod_cidrs: %s has no free /%d subnet left for node %s" % (pod, np_, name))
+                    break
+                used[cursor] = name
+                have = Net(family, pod.start + (cursor << step_bits), np_)
+            node_subnets.setdefault(name, {})[family] = str(have)
+    if problems:
+        return None, problems, warnings
+
+    # --- MTU -----------------------------------------------------------------
+    mtus = [(n.mtu, n.name) for n in nodes if n.mtu is not None]
+    missing = [n.name for n in nodes if n.mtu is None]
+    if missing:
+        warnings.append("no MTU known for %d node(s) (%s); they are not part of the MTU calculation"
+                        % (len(missing), ", ".join(missing[:LIST_LIMIT]) + (" ..." if len(missing) > LIST_LIMIT else "")))
+    if mtus:
+        underlay, lowest = min(mtus)
+        highest = max(mtus)
+        if underlay != highest[0]:
+            warnings.append("node MTUs differ (%d on %s .. %d on %s); using the smallest, %d"
+                            % (underlay, lowest, highest[0], highest[1], underlay))
+    else:
+        underlay = DEFAULT_MTU
+        warnings.append("no node MTU known; assuming an underlay MTU of %d" % DEFAULT_MTU)
+    overhead_family = "ipv6" if "ipv6" in pod_order else "ipv4"
+    overhead = BACKEND_OVERHEAD[backend][overhead_family]
+    veth_mtu = underlay - overhead
+    if veth_mtu < 1280 and "ipv6" in pod_order:
+        problems.append("mtu: underlay MTU %d minus %s overhead %d = %d is below the IPv6 minimum 1280"
+                        % (underlay, backend, overhead, veth_mtu))
+    elif veth_mtu < 576:
+        problems.append("mtu: underlay MTU %d minus %s overhead %d = %d is too small"
+                        % (underlay, backend, overhead, veth_mtu))
+    if problems:
+        return None, problems, warnings
+
+    for label, net in cluster:
+        if not ipaddress.ip_network(str(net)).is_private:
+            warnings.append("%s %s is not a private range" % (label, net))
+    if pod_order and svc_order and pod_order[0] != svc_order[0]:
+        warnings.append("pod_cidrs and service_cidrs start with different IP families (%s vs %s)"
+                        % (LABEL[pod_order[0]], LABEL[svc_order[0]]))
+
+    pod_list = [str(pods[f]) for f in pod_order]
+    svc_list = [str(services[f]) for f in svc_order]
+    net_conf = {}
+    if "ipv4" in pods:
+        net_conf["Network"] = str(pods["ipv4"])
+    else:
+        net_conf["EnableIPv4"] = False
+    if "ipv6" in pods:
+        net_conf["EnableIPv6"] = True
+        net_conf["IPv6Network"] = str(pods["ipv6"])
+    net_conf["Backend"] = {"Type": backend}
+    if backend != "host-gw" and mtus and underlay != max(mtus)[0]:
+        net_conf["Backend"]["MTU"] = underlay
+
+    def fam(d, family):
+        return str(d[family]) if family in d else None
+
+    first_svc = services[svc_order[0]] if svc_order else None
+    plan = {
+        "pod_cidrs": pod_list,
+        "service_cidrs": svc_list,
+        "node_prefix": node_prefix["ipv4"],
+        "node_prefix_v6": node_prefix["ipv6"],
+        "max_nodes": min(v["max_nodes"] for v in per_family.values()),
+        "pods_per_node": min(v["pods_per_node"] for v in per_family.values()),
+        "max_pods": max_pods,
+        "expected_nodes": expected,
+        "families": dict((f, {
+            "pod_cidr": fam(pods, f), "service_cidr": fam(services, f),
+            "node_prefix": node_prefix[f],
+            "max_nodes": per_family[f]["max_nodes"], "pods_per_node": per_family[f]["pods_per_node"],
+            "dns_ip": services[f].address(DNS_OFFSET) if f in services else None,
+            "api_service_ip": services[f].address(1) if f in services else None,
+        }) for f in pod_order),
+        "dns_ip": first_svc.address(DNS_OFFSET) if first_svc else None,
+        "api_service_ip": first_svc.address(1) if first_svc else None,
+        "nodes": node_subnets,
+        "backend": backend,
+        "underlay_mtu": underlay,
+        "mtu": veth_mtu,
+        "veth_mtu": veth_mtu,
+        "flannel_net_conf": net_conf,
+        "calico_ipv4pool_cidr": fam(pods, "ipv4"),
+        "calico_ipv6pool_cidr": fam(pods, "ipv6"),
+        "kubeadm": {"podSubnet": ",".join(pod_list), "serviceSubnet": ",".join(svc_list)},
+        "kubespray": {
+            "kube_pods_subnet": fam(pods, "ipv4"),
+            "kube_service_addresses": fam(services, "ipv4"),
+            "kube_network_node_prefix": node_prefix["ipv4"],
+            "kube_pods_subnet_ipv6": fam(pods, "ipv6"),
+            "kube_service_addresses_ipv6": fam(services, "ipv6"),
+            "kube_network_node_prefix_ipv6": node_prefix["ipv6"],
+            "ipv4_stack": "ipv4" in pods,
+            "ipv6_stack": "ipv6" in pods,
+        },
+        "warnings": warnings,
+    }
+    return plan, [], warnings

@@ -1,0 +1,296 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kubelayer.runtime developers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: canal_plan
+short_description: Plan and check Canal pod/service CIDRs, node subnets and MTU for a whole cluster
+version_added: 0.1.0
+description:
+  - Runs once, on the controller (C(delegate_to: localhost), C(run_once: true)), over the network facts of every
+    node (from M(kubelayer.runtime.node_network_facts)) and returns a complete, checked address plan: pod and
+    service ranges, per-node pod subnets, capacity, the cluster DNS address, the pod MTU, the flannel
+    C(net-conf.json), and the matching kubeadm and kubespray settings.
+  - Refuses unsafe input with a single failure message listing every problem (also returned as RV(problems)),
+    including any overlap, in either direction, between pod ranges, service ranges, node networks, node routes
+    other than the default route, and O(reserved); see docs/canal-planning.md for every rule.
+  - Every option is validated by the module itself (they are C(raw)), so that one run reports all problems
+    at once; the types below are the accepted shapes.
+  - Uses only the Python standard library (C(ipaddress)); it changes nothing.
+author: kubelayer.runtime developers (@kubelayer)
+options:
+  pod_cidrs:
+    description:
+      - Cluster pod ranges (C(--cluster-cidr), flannel C(Network)/C(IPv6Network)), at most one per IP family,
+        primary family first. A list or a comma-separated string.
+      - V(auto) picks the first candidate range that passes every check (IPv4 pools in order
+        C(10.244.0.0/16), C(10.42.0.0/16), pieces of C(172.16.0.0/12), pieces of C(100.64.0.0/10), pieces of
+        C(10.0.0.0/8); IPv6 C(fd10:244::/48) and further ULA pieces), sized for O(expected_nodes) (at least a /16
+        for IPv4, O(node_prefix_v6) - 16 for IPv6).
+      - A bare V(auto) takes the families of O(service_cidrs) (IPv4 if that is V(auto) too); list entries
+        V(auto4) and V(auto6) ask for one family each, for example V([auto4, auto6]) for dual-stack.
+    type: raw
+    default: auto
+  service_cidrs:
+    description:
+      - Service ranges (C(--service-cluster-ip-range)), at most one per IP family, primary family first.
+        IPv4 /12 to /28, IPv6 /108 or smaller; each must hold at least 10 addresses.
+      - V(auto) picks, for every pod family, the first free candidate (IPv4 C(10.96.0.0/12), C(10.43.0.0/16),
+        C(10.233.0.0/18), /16 pieces of C(172.16.0.0/12), C(100.64.0.0/10), C(10.0.0.0/8); IPv6
+        C(fd10:96::/112), C(fd10:43::/112), further ULA pieces).
+    type: raw
+    default: auto
+  node_prefix:
+    description: Prefix length of each node's IPv4 pod subnet (KCM C(--node-cidr-mask-size-ipv4)); integer 0..32.
+    type: raw
+    default: 24
+  node_prefix_v6:
+    description: Prefix length of each node's IPv6 pod subnet (KCM C(--node-cidr-mask-size-ipv6)); integer 0..128.
+    type: raw
+    default: 64
+  max_pods:
+    description: Pods per node (kubelet C(maxPods)); every node subnet must have at least this many usable addresses.
+    type: raw
+    default: 110
+  backend:
+    description:
+      - flannel backend; decides the MTU overhead (V(vxlan) 50, V(wireguard) 60 with IPv4 only or 80 when the
+        cluster has an IPv6 pod range, V(host-gw) 0). One of V(vxlan), V(host-gw), V(wireguard).
+    type: raw
+    default: vxlan
+  expected_nodes:
+    description:
+      - Number of nodes the pod range must hold (plan for growth here). Defaults to the number of O(nodes)
+        (at least 1); a value below that is raised to it, with a warning.
+    type: raw
+  reserved:
+    description:
+      - CIDRs the cluster ranges must not overlap that the nodes cannot see (other sites, VPN peers,
+        corporate ranges, load-balancer pools). A list or a comma-separated string.
+    type: raw
+    default: []
+  nodes:
+    description:
+      - One entry per node, normally built by the role from C(hostvars). Each is a dict with C(name),
+        C(networks) (list of CIDR strings; interface addresses such as C(10.88.0.12/16) are accepted),
+        C(routes) (list of CIDR strings; C(default), C(/0) and C(/1) routes are ignored) and C(mtu) (int, the
+        underlay MTU); optionally C(subnets), the node's existing pod subnets (see O(assignments)).
+      - The C(node_network) fact of M(kubelayer.runtime.node_network_facts) is accepted as is: C(name)
+        defaults to its C(hostname), C(routes) may be its route dicts (default and cluster-network routes are
+        skipped), C(networks) may come from its C(interfaces).
+      - A dict mapping node names to such entries is accepted too.
+    type: raw
+    default: []
+  assignments:
+    description:
+      - Existing node to pod subnet assignments to keep (for example each node's C(spec.podCIDRs)), as a dict
+        C({node: [cidr, ...]}) (or C({node: {ipv4: cidr, ipv6: cidr}}), or a list of C({name, subnets})).
+      - Kept assignments never move; new nodes get the lowest free subnets, in O(nodes) order. Routes and
+        networks inside an assigned subnet (host-gw routes, flannel blackhole routes) are not conflicts.
+    type: raw
+    default: {}
+attributes:
+  check_mode:
+    support: full
+    description: Changes nothing; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing, so there is nothing to diff.
+  platform:
+    support: full
+    platforms: posix
+    description: Meant to run on the controller (localhost); needs only the Python standard library.
+seealso:
+  - module: kubelayer.runtime.node_network_facts
+"""
+
+EXAMPLES = r"""
+- name: Read every node's networks
+  kubelayer.runtime.node_network_facts:
+
+- name: Plan the cluster addresses once, on the controller
+  kubelayer.runtime.canal_plan:
+    pod_cidrs: auto
+    service_cidrs: auto
+    expected_nodes: 400
+    reserved: [10.0.0.0/8]
+    nodes: "{{ ansible_play_hosts | map('extract', hostvars, 'node_network') | list }}"
+  delegate_to: localhost
+  run_once: true
+  register: canal_plan_result
+
+- name: Dual-stack, explicit ranges, nodes built by hand
+  kubelayer.runtime.canal_plan:
+    pod_cidrs: [10.244.0.0/16, "fd10:244::/48"]
+    service_cidrs: [10.96.0.0/16, "fd10:96::/112"]
+    backend: wireguard
+    nodes:
+      - {name: node1, networks: [192.168.1.0/24], routes: [10.8.0.0/16], mtu: 1500}
+      - {name: node2, networks: [192.168.1.0/24], routes: [], mtu: 1450}
+    assignments:
+      node1: [10.244.0.0/24, "fd10:244::/64"]
+  delegate_to: localhost
+  run_once: true
+
+# ad hoc: ansible localhost -m kubelayer.runtime.canal_plan -a '{"pod_cidrs": ["10.88.0.0/16"], "nodes": [...]}'
+"""
+
+RETURN = r"""
+plan:
+  description: The checked plan; empty dict when RV(problems) is not empty.
+  returned: always
+  type: dict
+  contains:
+    pod_cidrs:
+      description: Pod ranges, primary family first.
+      type: list
+      elements: str
+      sample: [10.244.0.0/16]
+    service_cidrs:
+      description: Service ranges, primary family first.
+      type: list
+      elements: str
+      sample: [10.96.0.0/12]
+    node_prefix:
+      description: IPv4 node subnet prefix length.
+      type: int
+      sample: 24
+    node_prefix_v6:
+      description: IPv6 node subnet prefix length.
+      type: int
+      sample: 64
+    max_nodes:
+      description: Nodes the pod ranges can hold (2^(node prefix - pod prefix); the smaller over families).
+      type: int
+      sample: 256
+    pods_per_node:
+      description: Usable pod addresses per node subnet (IPv4 2^(32-prefix) - 3, IPv6 2^(128-prefix) - 2; the smaller).
+      type: int
+      sample: 253
+    max_pods:
+      description: The O(max_pods) checked against.
+      type: int
+      sample: 110
+    expected_nodes:
+      description: The node count checked against.
+      type: int
+      sample: 3
+    families:
+      description: Per family (C(ipv4), C(ipv6)) C(pod_cidr), C(service_cidr), C(node_prefix), C(max_nodes),
+        C(pods_per_node), C(dns_ip), C(api_service_ip).
+      type: dict
+      sample: {ipv4: {pod_cidr: 10.244.0.0/16, service_cidr: 10.96.0.0/12, node_prefix: 24, max_nodes: 256,
+               pods_per_node: 253, dns_ip: 10.96.0.10, api_service_ip: 10.96.0.1}}
+    dns_ip:
+      description: Cluster DNS service address, the tenth address of the primary service range.
+      type: str
+      sample: 10.96.0.10
+    api_service_ip:
+      description: The C(kubernetes.default) service address (first address of the primary service range).
+      type: str
+      sample: 10.96.0.1
+    nodes:
+      description: Node name to its pod subnet per family; stable (existing assignments kept, new nodes appended).
+      type: dict
+      sample: {node1: {ipv4: 10.244.0.0/24}, node2: {ipv4: 10.244.1.0/24}}
+    backend:
+      description: The flannel backend.
+      type: str
+      sample: vxlan
+    underlay_mtu:
+      description: Smallest node MTU (1500 when no node MTU is known, with a warning).
+      type: int
+      sample: 1500
+    mtu:
+      description: Pod MTU, RV(plan.underlay_mtu) minus the backend overhead.
+      type: int
+      sample: 1450
+    veth_mtu:
+      description: Value for the C(canal-config) C(veth_mtu) key (same as RV(plan.mtu)).
+      type: int
+      sample: 1450
+    flannel_net_conf:
+      description: flannel C(net-conf.json) content; C(Backend.Type) is always set, C(Backend.MTU) when node MTUs differ.
+      type: dict
+      sample: {Network: 10.244.0.0/16, Backend: {Type: vxlan}}
+    calico_ipv4pool_cidr:
+      description: Value for calico-node C(CALICO_IPV4POOL_CIDR) (the IPv4 pod range), or null.
+      type: str
+      sample: 10.244.0.0/16
+    calico_ipv6pool_cidr:
+      description: Value for calico-node C(CALICO_IPV6POOL_CIDR) (the IPv6 pod range), or null.
+      type: str
+      sample: null
+    kubeadm:
+      description: kubeadm C(ClusterConfiguration.networking) C(podSubnet) and C(serviceSubnet) (comma-joined).
+      type: dict
+      sample: {podSubnet: 10.244.0.0/16, serviceSubnet: 10.96.0.0/12}
+    kubespray:
+      description: kubespray variables C(kube_pods_subnet), C(kube_service_addresses), C(kube_network_node_prefix),
+        C(kube_pods_subnet_ipv6), C(kube_service_addresses_ipv6), C(kube_network_node_prefix_ipv6),
+        C(ipv4_stack), C(ipv6_stack).
+      type: dict
+      sample: {kube_pods_subnet: 10.244.0.0/16, kube_service_addresses: 10.96.0.0/12, kube_network_node_prefix: 24,
+               kube_pods_subnet_ipv6: null, kube_service_addresses_ipv6: null, kube_network_node_prefix_ipv6: 64,
+               ipv4_stack: true, ipv6_stack: false}
+    warnings:
+      description: Things that are allowed but worth a look (node MTUs differ, non-private ranges, ...).
+      type: list
+      elements: str
+      sample: ["node MTUs differ (1450 on node2 .. 1500 on node1); using the smallest, 1450"]
+problems:
+  description: Every problem found; empty on success (on failure the message lists them too).
+  returned: always
+  type: list
+  elements: str
+  sample: ["pod_cidrs 10.88.0.0/16 overlaps node network / route 10.88.0.0/16 on node1, node2"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.plan import make_plan
+
+OPTIONS = ("pod_cidrs", "service_cidrs", "node_prefix", "node_prefix_v6", "max_pods", "backend",
+           "expected_nodes", "reserved", "nodes", "assignments")
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            pod_cidrs=dict(type="raw", default="auto"),
+            service_cidrs=dict(type="raw", default="auto"),
+            node_prefix=dict(type="raw", default=24),
+            node_prefix_v6=dict(type="raw", default=64),
+            max_pods=dict(type="raw", default=110),
+            backend=dict(type="raw", default="vxlan"),
+            expected_nodes=dict(type="raw"),
+            reserved=dict(type="raw", default=[]),
+            nodes=dict(type="raw", default=[]),
+            assignments=dict(type="raw", default={}),
+        ),
+        supports_check_mode=True,
+    )
+    params = dict((k, module.params[k]) for k in OPTIONS)
+    try:
+        plan, problems, warnings = make_plan(params)
+    except Exception as exc:  # pylint: disable=broad-except
+        # make_plan is meant never to raise; if it does, fail cleanly and say it is a bug
+        module.fail_json(msg="canal_plan: internal error (please report): %s: %s" % (type(exc).__name__, exc),
+                         plan={}, problems=["internal error: %s" % exc])
+    if problems:
+        module.fail_json(
+            msg="canal_plan refuses this address plan (%d problem%s):\n- %s"
+                % (len(problems), "" if len(problems) == 1 else "s", "\n- ".join(problems)),
+            plan={}, problems=problems)
+    for warning in warnings:
+        module.warn(warning)
+    module.exit_json(changed=False, plan=plan, problems=[])
+
+
+if __name__ == "__main__":
+    main()
