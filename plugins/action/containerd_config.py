@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubelayer.runtime developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of kubelayer.runtime.containerd_config.
+
+Two module executions per task: phase ``probe`` reads the node (file, ``containerd --version``,
+PID 1), the merge runs here on the controller with tomlkit (pure logic in
+module_utils/cri/containerd_merge.py), phase ``apply`` validates and writes on the node.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_merge as cm
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_spec as cs
+
+MODULE = "kubelayer.runtime.containerd_config"
+
+
+def _controller_spec():
+    """The public argument spec, without controller-side path expansion (paths belong to the node)."""
+    spec = {}
+    for name, opts in cs.ARGUMENT_SPEC.items():
+        opts = dict(opts)
+        if opts.get("type") == "path":
+            opts["type"] = "str"
+        spec[name] = opts
+    return spec
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(cs.ARGUMENT_SPEC)
+
+    def _fail(self, result, problems, **extra):
+        result.update(extra)
+        result["failed"] = True
+        result["changed"] = False
+        result["problems"] = problems
+        result["msg"] = "containerd_config: %d problem%s, nothing written: %s" % (
+            len(problems), "" if len(problems) == 1 else "s", "; ".join(problems))
+        return result
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        try:
+            return self._run(result, task_vars or {})
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+
+    def _run(self, result, task_vars):
+        problems = []
+        validation = ArgumentSpecValidator(_controller_spec()).validate(dict(self._task.args))
+        problems.extend(validation.error_messages)
+        params = validation.validated_parameters
+
+        probe = self._execute_module(
+            module_name=MODULE,
+            module_args={"_phase": "probe", "path": params.get("path") or cs.DEFAULT_PATH},
+            task_vars=task_vars,
+        )
+        if probe.get("failed"):
+            probe.pop("invocation", None)
+            result.update(probe)
+            return result
+
+        version = None
+        requested = params.get("containerd_version")
+        installed = cs.parse_version(probe.get("containerd_version") or "")
+        if requested:
+            version = cs.parse_version(requested)
+            if version is None or not cs._VERSION.match(requested.strip()):
+                problems.append("containerd_version: %r is not a containerd version such as 1.7.24 or 2.1"
+                                % (requested,))
+                version = None
+        elif installed is None:
+            problems.append("containerd_version: not given and containerd is not usable on the node (%s); "
+                            "install containerd or set containerd_version"
+                            % (probe.get("containerd_version_error") or "no version found"))
+        else:
+            version = installed
+
+        problems.extend(cs.validate_spec(params, version))
+        if version is None or problems:
+            return self._fail(result, problems)
+
+        merged = cm.merge(probe.get("content"), params, version, probe.get("pid1_systemd", True))
+        if merged.problems:
+            return self._fail(result, problems + merged.problems)
+
+        validate = bool(params.get("validate"))
+        if validate and (installed is None or tuple(installed[:2]) != tuple(version[:2])):
+            if installed is None:
+                merged.warnings.append("validate: containerd is not installed on the node; the file was not "
+                                       "checked with containerd config dump")
+            else:
+                merged.warnings.append("validate: the node has containerd %s, the file is for %s; not checked "
+                                       "with containerd config dump" % (cs.format_version(installed),
+                                                                        cs.format_version(version)))
+            validate = False
+
+        applied = self._execute_module(
+            module_name=MODULE,
+            module_args={
+                "_phase": "apply",
+                "path": params.get("path") or cs.DEFAULT_PATH,
+                "_content": merged.text,
+                "validate": validate,
+                "backup": bool(params.get("backup")),
+            },
+            task_vars=task_vars,
+        )
+        applied.pop("invocation", None)
+        result.update(applied)
+        result["config_version"] = merged.config_version
+        result["containerd_version"] = cs.format_version(version)
+        if merged.file_version is not None and merged.file_version != merged.config_version:
+            result["migrated_from"] = merged.file_version
+        warnings = list(result.get("warnings") or []) + merged.warnings
+        if warnings:
+            result["warnings"] = warnings
+        result.setdefault("restart_required", False)
+        return result

@@ -1,0 +1,405 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kubelayer.runtime developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: containerd_config
+short_description: Bring a containerd config file to a desired, version-neutral state
+version_added: 0.1.0
+description:
+  - Merges a version-neutral desired state (pause image, cgroup driver, runtime handlers, snapshotter,
+    registry C(config_path), CNI directories, extra settings) into a containerd config file.
+  - Writes the config schema of the target containerd release, C(version = 2) for 1.x, C(version = 3)
+    for 2.0 to 2.2, C(version = 4) for 2.3 and later. A file in an older config version is migrated.
+  - Keys and comments the desired state does not manage survive. The CRI plugin IDs are removed from
+    C(disabled_plugins) (the C(containerd.io) package ships C(disabled_plugins = ["cri"])).
+  - On containerd 1.x the CRI settings are written into the main file, never into drop-in files
+    (a 1.x drop-in naming a plugin replaces that plugin's whole table).
+  - Before the file is replaced the candidate is checked with C(containerd -c CANDIDATE config dump) (when
+    O(validate=true) and the installed containerd is the target release) and with semantic checks
+    containerd itself only reports at runtime (the default runtime exists; registry mirrors and
+    O(config_path) are not both set; not both CNI C(bin_dir) and C(bin_dirs); ...).
+  - All problems of the input are reported together; nothing is written when there is any.
+  - The TOML work runs on the controller (action plugin, needs the Python library C(tomlkit) there);
+    the node only needs the Python standard library.
+  - The module does not restart containerd; it returns RV(restart_required).
+author: kubelayer.runtime developers (@kubelayer)
+requirements:
+  - tomlkit (Python library, on the controller)
+attributes:
+  action:
+    description: Runs an action plugin on the controller.
+    support: full
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+options:
+  path:
+    description:
+      - The containerd config file.
+    type: path
+    default: /etc/containerd/config.toml
+  containerd_version:
+    description:
+      - The containerd release to write the config for, for example C(1.7.24) or C(2.1).
+      - Detected from C(containerd --version) on the node when absent. Given, the file is rendered for
+        that release even on a node that does not have containerd installed (validation with
+        C(containerd config dump) is then skipped).
+    type: str
+  validate:
+    description:
+      - Check the candidate file with C(containerd -c CANDIDATE config dump) before replacing the file,
+        when the installed containerd is the target release.
+      - The semantic checks always run.
+    type: bool
+    default: true
+  backup:
+    description:
+      - Keep a timestamped copy of the previous file next to it when the file changes.
+    type: bool
+    default: false
+  sandbox_image:
+    description:
+      - The pause (sandbox) image, for example C(registry.k8s.io/pause:3.10).
+      - Written as C(sandbox_image) (1.x) or C(pinned_images.sandbox) of the images plugin (2.x).
+      - Not managed when absent.
+    type: str
+  cgroup_driver:
+    description:
+      - The cgroup driver of every runc-type runtime handler (C(runtime_type = "io.containerd.runc.v2"),
+        those in O(runtimes) and those already in the file), as C(options.SystemdCgroup).
+      - V(auto) means V(systemd) when PID 1 of the node is systemd, else V(cgroupfs).
+    type: str
+    choices: [systemd, cgroupfs, auto]
+    default: auto
+  default_runtime:
+    description:
+      - The runtime handler the CRI plugin uses without a RuntimeClass (C(default_runtime_name)).
+      - Must be a key of O(runtimes) or a handler already in the file; C(runc) is added when missing.
+    type: str
+    default: runc
+  runtimes:
+    description:
+      - Runtime handlers, name to settings. Names are RuntimeClass handlers, lowercase RFC 1123 labels.
+      - C(kind) is one of V(runc) (default), V(crun), V(nvidia) (C(io.containerd.runc.v2) with
+        C(BinaryName) defaulting to C(/usr/bin/crun) or C(/usr/bin/nvidia-container-runtime)), V(kata)
+        (C(io.containerd.kata.v2), adds C(privileged_without_host_devices = true) and
+        C(pod_annotations = ["io.katacontainers.*"])), V(gvisor) (C(io.containerd.runsc.v1) with
+        C(options.TypeUrl)), V(custom) (needs C(runtime_type)).
+      - C(runtime_type) overrides the shim of the kind, for example C(io.containerd.kata-qemu.v2).
+      - C(binary) is an absolute path, written as C(options.BinaryName) for runc-type handlers and as
+        C(runtime_path) (the shim) for the others.
+      - C(options) is the handler's C(options) table, merged over the kind's defaults. C(SystemdCgroup) is
+        set by O(cgroup_driver).
+      - C(settings) holds handler keys by version-neutral name (C(privileged_without_host_devices),
+        C(pod_annotations), C(container_annotations), C(base_runtime_spec), C(cni_conf_dir),
+        C(cni_max_conf_num), C(snapshotter), C(sandboxer) (1.x C(sandbox_mode)), C(io_type),
+        C(cgroup_writable), C(runtime_path), C(disable_pause_image_pull),
+        C(privileged_without_host_devices_all_devices_allowed)).
+      - Handlers already in the file and not named here are kept.
+    type: dict
+  snapshotter:
+    description:
+      - The snapshotter of the CRI plugin, for example V(overlayfs) or V(native).
+    type: str
+  config_path:
+    description:
+      - The registry host configuration directory (C(hosts.toml) files), for example
+        C(/etc/containerd/certs.d); a C(:)-separated list of absolute directories.
+      - Cannot be combined with C(registry.mirrors) in the file (containerd refuses both).
+    type: str
+  cni_bin_dir:
+    description:
+      - The CNI plugin directories. containerd 2.1 and later take a list (C(bin_dirs)); older releases
+        take exactly one (C(bin_dir)).
+    type: list
+    elements: str
+  cni_conf_dir:
+    description:
+      - The CNI network configuration directory.
+    type: str
+  settings:
+    description:
+      - Further settings, by version-neutral dotted name, mapped to the key of the target release.
+      - C(cri.runtime.<key>), C(cri.containerd.<key>), C(cri.cni.<key>), C(cri.images.<key>),
+        C(cri.registry.<key>), C(cri.streaming.<key>), C(server.root), C(server.state), C(server.oom_score),
+        C(server.temp), C(server.cgroup.path), C(server.grpc.<key>), C(server.ttrpc.<key>),
+        C(server.debug.<key>), C(server.metrics.<key>), C(snapshotters.<name>.<key>), C(nri.<key>),
+        C(gc.<key>), C(transfer.<key>). The mapping table is in the collection's
+        C(docs/modules/containerd_config.md).
+      - A dictionary value is merged key by key into the table the name addresses.
+      - Names that first-class options manage are refused (for example C(cri.images.pinned_images.sandbox)).
+    type: dict
+  _phase:
+    description:
+      - Internal, set by the action plugin (V(probe) reads the node, V(apply) writes). Do not set.
+    type: str
+    choices: [probe, apply]
+  _content:
+    description:
+      - Internal, set by the action plugin (the candidate file). Do not set.
+    type: str
+notes:
+  - The module returns RV(restart_required); restart containerd (for example from a handler) for the new
+    file to take effect.
+  - Values of O(settings) and O(runtimes) appear in the diff; keep registry credentials out of this file
+    (use C(hosts.toml), image pull secrets or credential providers).
+seealso:
+  - name: containerd CRI configuration
+    description: The CRI plugin's configuration reference.
+    link: https://github.com/containerd/containerd/blob/main/docs/cri/config.md
+"""
+
+EXAMPLES = r"""
+- name: Configure containerd for kubelet (detected version)
+  kubelayer.runtime.containerd_config:
+    sandbox_image: registry.k8s.io/pause:3.10
+    cgroup_driver: systemd
+    config_path: /etc/containerd/certs.d
+    cni_bin_dir: [/opt/cni/bin, /usr/lib/cni]
+    cni_conf_dir: /etc/cni/net.d
+  register: containerd_config_result
+  notify: Restart containerd
+
+- name: Add crun and a kata handler, raise the log line size
+  kubelayer.runtime.containerd_config:
+    runtimes:
+      crun:
+        kind: crun
+      kata-qemu:
+        kind: kata
+        runtime_type: io.containerd.kata-qemu.v2
+    settings:
+      cri.runtime.max_container_log_line_size: 65536
+      server.grpc.max_recv_message_size: 33554432
+
+- name: Render for containerd 2.3 on a node that does not have it yet
+  kubelayer.runtime.containerd_config:
+    path: /etc/containerd/config.toml
+    containerd_version: 2.3.4
+    sandbox_image: registry.k8s.io/pause:3.10.2
+"""
+
+RETURN = r"""
+path:
+  description: The config file.
+  returned: always
+  type: str
+  sample: /etc/containerd/config.toml
+restart_required:
+  description: Whether containerd must be restarted to apply the file (it changed).
+  returned: always
+  type: bool
+  sample: true
+config_version:
+  description: The config schema version written (2, 3 or 4).
+  returned: always
+  type: int
+  sample: 3
+containerd_version:
+  description: The containerd release the file was rendered for.
+  returned: always
+  type: str
+  sample: 2.1.4
+backup_file:
+  description: The backup of the previous file.
+  returned: when O(backup=true) and the file changed
+  type: str
+  sample: /etc/containerd/config.toml.12345.2026-11-27@11:22:33~
+validated:
+  description: Whether the candidate was checked with C(containerd config dump).
+  returned: always
+  type: bool
+  sample: true
+migrated_from:
+  description: The config version of the existing file, when it was migrated.
+  returned: when an older file was migrated
+  type: int
+  sample: 2
+diff:
+  description: The file before and after, in diff mode.
+  returned: when diff mode is on
+  type: dict
+  sample: {before: "version = 2\n", after: "version = 3\n"}
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.containerd_spec import (
+    ARGUMENT_SPEC,
+    parse_version,
+    format_version,
+)
+
+
+def _argument_spec():
+    spec = dict((k, dict(v)) for k, v in ARGUMENT_SPEC.items())
+    spec["_phase"] = dict(type="str", choices=["probe", "apply"])
+    spec["_content"] = dict(type="str", no_log=False)
+    return spec
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def probe(module):
+    path = module.params["path"]
+    if os.path.isdir(path):
+        module.fail_json(msg="path: %s is a directory" % path)
+    try:
+        data = _read(path)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="path: cannot read %s: %s" % (path, to_native(exc)))
+    content = None
+    if data is not None:
+        try:
+            content = data.decode("utf-8")
+        except UnicodeDecodeError:
+            module.fail_json(msg="path: %s is not UTF-8 text, not a TOML file" % path)
+    binary = module.get_bin_path("containerd", opt_dirs=["/usr/local/bin", "/usr/bin", "/usr/sbin"])
+    version_output = None
+    version_error = None
+    if binary:
+        rc, out, err = module.run_command([binary, "--version"])
+        if rc == 0:
+            version_output = out.strip()
+        else:
+            version_error = (err or out).strip()
+    else:
+        version_error = "containerd is not installed (not found in PATH)"
+    parsed = parse_version(version_output) if version_output else None
+    module.exit_json(
+        changed=False,
+        path=path,
+        exists=data is not None,
+        content=content,
+        containerd_binary=binary,
+        containerd_version_output=version_output,
+        containerd_version=format_version(parsed) if parsed else None,
+        containerd_version_error=version_error,
+        # sd_booted(): systemd is PID 1 when /run/systemd/system exists
+        pid1_systemd=os.path.isdir("/run/systemd/system"),
+    )
+
+
+def _validate(module, binary, candidate):
+    rc, out, err = module.run_command([binary, "-c", candidate, "config", "dump"])
+    if rc != 0:
+        return False, (err or out).strip()
+    for line in (err or "").splitlines():
+        if "Ignoring unknown key" in line or "level=warning" in line:
+            module.warn("containerd config dump: %s" % line.strip())
+    return True, None
+
+
+def apply(module):
+    path = module.params["path"]
+    content = module.params["_content"]
+    if content is None:
+        module.fail_json(msg="_content is required in the apply phase")
+    new = to_bytes(content, errors="surrogate_or_strict")
+    try:
+        current = _read(path)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="path: cannot read %s: %s" % (path, to_native(exc)))
+    changed = current != new
+    result = dict(changed=changed, restart_required=changed, path=path, validated=False)
+    if module._diff:
+        result["diff"] = dict(
+            before_header=path if current is not None else "%s (absent)" % path,
+            after_header=path,
+            before=to_text(current or b"", errors="surrogate_or_replace"),
+            after=content,
+        )
+    if not changed:
+        module.exit_json(**result)
+
+    directory = os.path.dirname(path) or "."
+    binary = None
+    if module.params["validate"]:
+        binary = module.get_bin_path("containerd", opt_dirs=["/usr/local/bin", "/usr/bin", "/usr/sbin"])
+        if not binary:
+            module.fail_json(msg="validate: containerd is not installed on the node", **result)
+    if module.check_mode:
+        if binary and os.path.isdir(directory):
+            tmp = _write_temp(module, directory, new)
+            try:
+                ok, error = _validate(module, binary, tmp)
+            finally:
+                os.unlink(tmp)
+            result["validated"] = True
+            if not ok:
+                module.fail_json(msg="validate: containerd rejects the candidate config: %s" % error, **result)
+        module.exit_json(**result)
+
+    created = current is None
+    if not os.path.isdir(directory):
+        try:
+            os.makedirs(directory, 0o755)
+        except OSError as exc:
+            module.fail_json(msg="path: cannot create %s: %s" % (directory, to_native(exc)), **result)
+    tmp = _write_temp(module, directory, new)
+    if binary:
+        ok, error = _validate(module, binary, tmp)
+        result["validated"] = True
+        if not ok:
+            os.unlink(tmp)
+            module.fail_json(msg="validate: containerd rejects the candidate config, %s is unchanged: %s"
+                             % (path, error), **result)
+    if module.params["backup"] and not created:
+        result["backup_file"] = module.backup_local(path)
+    module.atomic_move(tmp, path)
+    if created:
+        # the file may hold registry credentials: only root reads it
+        os.chmod(path, 0o600)
+    module.exit_json(**result)
+
+
+def _write_temp(module, directory, data):
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".containerd-config.", suffix=".toml", dir=directory)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="path: cannot write a temporary file in %s: %s" % (directory, to_native(exc)))
+    module.add_cleanup_file(tmp)
+    return tmp
+
+
+def main():
+    module = AnsibleModule(argument_spec=_argument_spec(), supports_check_mode=True)
+    phase = module.params["_phase"]
+    if phase == "probe":
+        probe(module)
+    elif phase == "apply":
+        apply(module)
+    module.fail_json(msg="kubelayer.runtime.containerd_config runs through its action plugin; "
+                         "call it as a task with its fully qualified name")
+
+
+if __name__ == "__main__":
+    main()
