@@ -1060,6 +1060,7 @@ def _build_plan(drivers, snapshot, upstream, kubernetes_version):
     return {
         "steps": steps,
         "waits": waits,
+        "driver_waits": dict((p.name, list(p.waits)) for p in driver_plans if p.waits),
         "snapshot": settings,
         "storage_classes": [name for name, _d, _o in sc_records],
         "default_storage_class": default_sc[0] if default_sc else None,

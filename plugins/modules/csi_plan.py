@@ -1,0 +1,408 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kubelayer.runtime developers
+# Apache License 2.0 (see galaxy.yml)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: csi_plan
+short_description: Plan, check and render the cluster-side install of CSI storage drivers
+version_added: 0.1.0
+author: kubelayer.runtime developers (@kubelayer)
+description:
+  - Builds the ordered cluster-side install plan for the storage drivers in O(drivers)
+    (the role variable C(csi_drivers)), in this order
+    (1) the VolumeSnapshot CRDs of external-snapshotter v8.6.0,
+    (2) the snapshot-controller,
+    (3) the drivers, as Helm releases (rook-ceph v1.20+ as C(rook-ceph) operator, then C(ceph-csi-drivers),
+    then C(rook-ceph-cluster); C(quobyte-csi-driver); C(csi-driver-nfs); C(longhorn)) or as the
+    local-path-provisioner v0.0.37 manifest patched structurally, each with its waits (CSIDriver present,
+    controller and node workloads ready, CephCluster C(Ready) and C(HEALTH_OK)),
+    (4) the StorageClasses and VolumeSnapshotClasses.
+  - Refuses, listing every problem in one message and in RV(problems), when more than one StorageClass is
+    default, a VolumeSnapshotClass is requested without the snapshot CRDs or controller, StorageClass or
+    VolumeSnapshotClass names repeat, a driver is unknown or listed twice, or a required value is missing
+    (NFS C(server) and C(share), Quobyte C(registry), a Rook OSD device selection, the upstream manifests...).
+  - Every rendered object is validated against the Kubernetes OpenAPI schemas (core kinds) and against the
+    CRD schemas it installs (VolumeSnapshotClass against the external-snapshotter CRD) when O(validate=true).
+  - With O(render_dir), writes a GitOps-ready directory (numbered kustomize directories, plain Helm values
+    files, a README with the exact commands in order). The module never talks to a Kubernetes API server;
+    the role C(kubelayer.runtime.csi) (entry point C(cluster)) applies RV(apply) with M(kubernetes.core.helm)
+    and M(kubernetes.core.k8s).
+  - Runs on the controller (C(delegate_to: localhost)); needs PyYAML, and kubernetes-validate and jsonschema
+    for O(validate=true).
+options:
+  drivers:
+    description:
+      - The storage drivers, each a mapping with C(name) (one of C(rook-ceph), C(quobyte), C(nfs), C(local-path),
+        C(longhorn), C(storageos)) and the driver's options (see the collection's C(docs/storage.md)).
+      - Common keys are C(install) (false plans nothing for the driver), C(namespace), C(version), C(repo),
+        C(values) (Helm values merged over the computed ones; rook-ceph uses C(operator_values),
+        C(drivers_values), C(cluster_values)), C(storage_classes) and C(snapshot_classes)
+        (lists of mappings with C(name), C(default), C(reclaim_policy), C(volume_binding_mode),
+        C(allow_volume_expansion), C(parameters), C(mount_options), C(annotations); C(deletion_policy) for
+        snapshot classes).
+      - Keys other drivers' options or the node side use are ignored here.
+    type: list
+    elements: dict
+    required: true
+  snapshot:
+    description:
+      - The VolumeSnapshot CRDs and the snapshot-controller (external-snapshotter v8.6.0).
+    type: dict
+    default: {}
+    suboptions:
+      crds:
+        description:
+          - C(managed) installs the CRDs first, C(external) means they are already installed by something else,
+            C(absent) means there are none (no VolumeSnapshotClass can then be created).
+        type: str
+        choices: [managed, external, absent]
+        default: managed
+      controller:
+        description:
+          - C(managed) installs the single snapshot-controller after the CRDs, C(external) means one already runs,
+            C(absent) means none runs.
+        type: str
+        choices: [managed, external, absent]
+        default: managed
+      namespace:
+        description:
+          - Namespace of the snapshot-controller.
+        type: str
+        default: kube-system
+      replicas:
+        description:
+          - Replicas of the snapshot-controller Deployment; upstream's value (2) when not set.
+        type: int
+      image:
+        description:
+          - Snapshot-controller image, for a registry mirror; upstream's image when not set.
+        type: str
+  upstream_dir:
+    description:
+      - Directory on the controller with the upstream release files, laid out as
+        C(external-snapshotter-v8.6.0/crd/*.yaml), C(external-snapshotter-v8.6.0/snapshot-controller/*.yaml) and
+        C(local-path-provisioner-v0.0.37/local-path-storage.yaml) (the files of those release tags, unmodified).
+      - Needed when the snapshot CRDs or controller are managed or local-path is used.
+    type: path
+  kubernetes_version:
+    description:
+      - Kubernetes version of the cluster; drivers that need a newer one are refused, and schema validation uses
+        this version's schemas.
+    type: str
+    default: 1.34.0
+  validate:
+    description:
+      - Validate every object of the plan against the Kubernetes schemas and the CRD schemas; problems are
+        refused like any other.
+    type: bool
+    default: true
+  render_dir:
+    description:
+      - Write the plan as a directory here (created if missing). Files the previous render wrote and this one
+        does not are removed; other files are left alone. Helm values files are written with mode C(0600),
+        other files C(0644).
+    type: path
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: full
+    details: One before/after diff per rendered file that changes.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+notes:
+  - The module runs on the controller; use C(delegate_to: localhost) and C(run_once: true).
+seealso:
+  - module: kubernetes.core.helm
+  - module: kubernetes.core.k8s
+"""
+
+EXAMPLES = r"""
+- name: Plan rook-ceph and local-path, local-path being the default class
+  kubelayer.runtime.csi_plan:
+    upstream_dir: /srv/upstream
+    drivers:
+      - name: local-path
+        storage_classes:
+          - name: local-path
+            default: true
+      - name: rook-ceph
+        device_filter: "^sd[b-z]"
+        snapshot_classes:
+          - name: ceph-block-snapshots
+  delegate_to: localhost
+  run_once: true
+  register: csi_plan_result
+
+- name: Render a GitOps directory for NFS without managing snapshots
+  kubelayer.runtime.csi_plan:
+    snapshot:
+      crds: absent
+      controller: absent
+    drivers:
+      - name: nfs
+        server: nfs1.example.com
+        share: /export/k8s
+        storage_classes:
+          - name: nfs-csi
+            default: true
+    render_dir: /srv/gitops/storage
+  delegate_to: localhost
+  run_once: true
+"""
+
+RETURN = r"""
+plan:
+  description: The ordered plan.
+  returned: success
+  type: dict
+  contains:
+    steps:
+      description:
+        - Install steps in order, each with C(phase) (C(snapshot-crds), C(snapshot-controller), C(driver),
+          C(classes)), C(kind) (C(manifest) or C(helm)), C(name), C(namespace), C(driver), C(wait) and either
+          C(objects) and C(source) or C(chart), C(repo), C(version), C(values), C(create_namespace).
+      type: list
+      elements: dict
+    waits:
+      description: Driver readiness checks run after the driver steps (CSIDriver, workloads, CephCluster).
+      type: list
+      elements: dict
+    driver_waits:
+      description: The same checks per driver.
+      type: dict
+    snapshot:
+      description: The effective O(snapshot) settings.
+      type: dict
+    storage_classes:
+      description: Names of every StorageClass, including those a chart creates itself.
+      type: list
+      elements: str
+    default_storage_class:
+      description: The default StorageClass, or null.
+      type: str
+    snapshot_classes:
+      description: Names of every VolumeSnapshotClass.
+      type: list
+      elements: str
+    drivers:
+      description: The planned drivers, in order.
+      type: list
+      elements: str
+    node_requirements:
+      description: What each driver needs on the nodes (kernel modules, packages, directories, Quobyte registry).
+      type: dict
+    warnings:
+      description: Non-fatal findings (no default StorageClass, drivers not installed).
+      type: list
+      elements: str
+  sample:
+    steps:
+      - phase: driver
+        kind: helm
+        driver: nfs
+        name: csi-driver-nfs
+        namespace: kube-system
+        chart: csi-driver-nfs
+        repo: https://kubernetes-csi.github.io/csi-driver-nfs
+        version: 4.13.4
+        values: {}
+        create_namespace: true
+        wait: []
+apply:
+  description:
+    - The plan flattened for the role, C(crds), C(controller), C(driver_objects), C(classes) (lists of
+      C(object), C(wait), C(wait_condition)), C(helm) (Helm releases in order) and C(waits).
+  returned: success
+  type: dict
+rendered:
+  description: Files of O(render_dir), relative to it, that this render wrote or would write.
+  returned: when O(render_dir) is set
+  type: list
+  elements: str
+removed:
+  description: Files of an earlier render that were (or would be) removed.
+  returned: when O(render_dir) is set
+  type: list
+  elements: str
+problems:
+  description: Every problem found; the module fails when there is one.
+  returned: failure
+  type: list
+  elements: str
+"""
+
+import json
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.text.converters import to_bytes, to_native
+
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import plan as csi_plan
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import render as csi_render
+from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import gitops
+from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import schema
+
+MARKER = ".csi_plan-files.json"
+
+
+def load_upstream(upstream_dir):
+    """Parse the upstream release files present under ``upstream_dir``; return (upstream, problems)."""
+    upstream, problems = {}, []
+    if not upstream_dir:
+        return upstream, problems
+    if not os.path.isdir(upstream_dir):
+        return upstream, ["upstream_dir: %s is not a directory" % upstream_dir]
+    for key, files in csi_plan.UPSTREAM_FILES.items():
+        paths = [os.path.join(upstream_dir, name) for name in files]
+        if not all(os.path.isfile(p) for p in paths):
+            continue  # build_plan reports it when the plan needs these files
+        objects = []
+        for path in paths:
+            try:
+                with open(path, "rb") as handle:
+                    text = handle.read().decode("utf-8")
+                objects.extend(gitops.load_documents(text, source=path))
+            except (IOError, OSError, UnicodeDecodeError) as exc:
+                problems.append("upstream_dir: cannot read %s: %s" % (path, to_native(exc)))
+            except gitops.ManifestError as exc:
+                problems.extend("upstream_dir: %s" % p for p in exc.problems)
+        upstream[key] = objects
+    return upstream, problems
+
+
+def validate_plan(plan, upstream, k8s_version):
+    objects = [obj for step in plan["steps"] if step["kind"] == "manifest" for obj in step["objects"]]
+    crds = list(upstream.get("snapshot_crds") or [])
+    problems = schema.validate_objects(objects, crds=crds, k8s_version=k8s_version)
+    return ["schema: %s" % p for p in problems]
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8")
+    except (IOError, OSError, UnicodeDecodeError):
+        return None
+
+
+def _write(module, path, text, mode):
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".csi_plan-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(to_bytes(text))
+        module.atomic_move(tmp, path)
+        os.chmod(path, mode)  # atomic_move gives a new file the umask's default mode
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def render(module, render_dir, plan):
+    tree = csi_render.render_tree(plan)
+    root = os.path.realpath(render_dir)
+    previous = []
+    marker_text = _read(os.path.join(root, MARKER))
+    if marker_text:
+        try:
+            loaded = json.loads(marker_text)
+            if isinstance(loaded, list):
+                previous = [p for p in loaded if isinstance(p, str)]
+        except ValueError:
+            previous = []
+    changed_files, diffs = [], []
+    for rel, text in tree.items():
+        before = _read(os.path.join(root, rel))
+        if before != text:
+            changed_files.append(rel)
+            diffs.append({"before_header": rel, "after_header": rel, "before": before or "", "after": text})
+    removed = []
+    for rel in previous:
+        path = os.path.realpath(os.path.join(root, rel))
+        if rel not in tree and path.startswith(root + os.sep) and os.path.isfile(path):
+            removed.append(rel)
+            diffs.append({"before_header": rel, "after_header": "(removed)", "before": _read(path) or "", "after": ""})
+    marker = json.dumps(sorted(tree), indent=1) + "\n"
+    marker_changed = marker_text != marker
+    changed = bool(changed_files or removed)
+    if (changed or marker_changed) and not module.check_mode:
+        for rel in changed_files:
+            mode = 0o600 if rel.endswith("/" + csi_render.VALUES) else 0o644
+            _write(module, os.path.join(root, rel), tree[rel], mode)
+        for rel in removed:
+            os.unlink(os.path.join(root, rel))
+        _write(module, os.path.join(root, MARKER), marker, 0o644)
+    return changed, sorted(tree), removed, diffs
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            drivers=dict(type="list", elements="dict", required=True),
+            snapshot=dict(type="dict", default={}, options=dict(
+                crds=dict(type="str", choices=["managed", "external", "absent"], default="managed"),
+                controller=dict(type="str", choices=["managed", "external", "absent"], default="managed"),
+                namespace=dict(type="str", default="kube-system"),
+                replicas=dict(type="int"),
+                image=dict(type="str"),
+            )),
+            upstream_dir=dict(type="path"),
+            kubernetes_version=dict(type="str", default="1.34.0"),
+            validate=dict(type="bool", default=True),
+            render_dir=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    if not gitops.HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=str(gitops.YAML_IMPORT_ERROR))
+    if params["validate"] and not schema.HAS_SCHEMA_LIBS:
+        module.fail_json(msg=missing_required_lib("kubernetes-validate and jsonschema"),
+                         exception=str(schema.SCHEMA_IMPORT_ERROR))
+
+    upstream, problems = load_upstream(params["upstream_dir"])
+    plan = None
+    try:
+        plan = csi_plan.build_plan(params["drivers"], snapshot=params["snapshot"], upstream=upstream,
+                                   kubernetes_version=params["kubernetes_version"])
+    except csi_plan.PlanError as exc:
+        problems.extend(exc.problems)
+    if plan is not None and params["validate"]:
+        problems.extend(validate_plan(plan, upstream, params["kubernetes_version"]))
+    if problems:
+        module.fail_json(msg="csi_plan: drivers refused, %d problem(s): %s" % (len(problems), "; ".join(problems)),
+                         problems=problems)
+
+    for warning in plan["warnings"]:
+        module.warn(warning)
+    result = dict(changed=False, plan=plan, apply=csi_plan.apply_items(plan))
+    if params["render_dir"]:
+        try:
+            changed, rendered, removed, diffs = render(module, params["render_dir"], plan)
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="csi_plan: cannot write render_dir %s: %s" % (params["render_dir"], to_native(exc)),
+                             problems=["render_dir: %s" % to_native(exc)])
+        except gitops.ManifestError as exc:
+            module.fail_json(msg="csi_plan: cannot render: %s" % "; ".join(exc.problems), problems=exc.problems)
+        result.update(changed=changed, rendered=rendered, removed=removed)
+        if module._diff and diffs:
+            result["diff"] = diffs
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
