@@ -1,0 +1,337 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kubelayer.runtime developers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: cri_info
+short_description: Ask the container runtime over its CRI socket for its version, readiness and live config
+version_added: 0.1.0
+description:
+  - Calls the CRI C(runtime.v1.RuntimeService) methods C(Version) and C(Status) (verbose) on the runtime's
+    unix socket and returns the runtime's name and version, the C(RuntimeReady) and C(NetworkReady)
+    conditions, the runtime handlers and the live configuration the runtime reports.
+  - Uses C(crictl) when it is installed (O(method=auto)); without it, speaks gRPC over the socket itself
+    in pure Python (HTTP/2 with prior knowledge, HPACK, protobuf), so nodes need neither crictl nor grpcio.
+  - Can wait until the runtime reports C(RuntimeReady) (O(wait_ready)), for example after a restart.
+  - Can also report a systemd unit's state (O(service)) and the contents of C(/etc/crictl.yaml), so a role
+    can decide from one probe which of its tasks have work to do.
+  - Never changes anything.
+author: kubelayer.runtime developers (@kubelayer)
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+options:
+  endpoint:
+    description:
+      - The CRI endpoint, C(unix:///path) or an absolute socket path.
+    type: str
+    default: unix:///run/containerd/containerd.sock
+  method:
+    description:
+      - How to ask the runtime. V(auto) uses crictl when it is found, else the built-in gRPC client.
+    type: str
+    choices: [auto, crictl, grpc]
+    default: auto
+  crictl_path:
+    description:
+      - The crictl binary. Looked up in C(PATH) (and C(/usr/local/bin)) when absent.
+    type: path
+  timeout:
+    description:
+      - Seconds allowed for each call.
+    type: int
+    default: 10
+  wait_ready:
+    description:
+      - Seconds to wait until the runtime answers and reports C(RuntimeReady). V(0) asks once.
+      - The module fails with the last reason when the runtime is not ready by then (unless
+        O(required=false)).
+    type: int
+    default: 0
+  required:
+    description:
+      - When V(false), an unreachable or not ready runtime is reported with RV(available=false) or
+        RV(runtime_ready=false) instead of failing.
+    type: bool
+    default: true
+  service:
+    description:
+      - A systemd unit (for example V(containerd)) whose enabled and active states are returned in RV(service_state).
+    type: str
+  crictl_config_path:
+    description:
+      - The crictl configuration file whose top-level keys are returned in RV(crictl_config).
+    type: path
+    default: /etc/crictl.yaml
+notes:
+  - The runtime's verbose info can include its whole configuration; registry credentials set in
+    C(config.toml) (C(registry.configs.*.auth)) would appear in RV(config). Keep them in C(hosts.toml)
+    headers (M(kubelayer.runtime.containerd_registry)) instead.
+seealso:
+  - module: kubelayer.runtime.containerd_config
+  - module: kubelayer.runtime.containerd_registry
+"""
+
+EXAMPLES = r"""
+- name: Probe the runtime without failing when it is absent
+  kubelayer.runtime.cri_info:
+    required: false
+    service: containerd
+  register: cri
+
+- name: Wait up to a minute for RuntimeReady after a restart
+  kubelayer.runtime.cri_info:
+    wait_ready: 60
+
+- name: Show the sandbox image containerd 1.x uses
+  ansible.builtin.debug:
+    msg: "{{ cri.config.sandboxImage | default('n/a') }}"
+"""
+
+RETURN = r"""
+available:
+  description: Whether the runtime answered.
+  returned: always
+  type: bool
+  sample: true
+reason:
+  description: Why the runtime is unavailable or not ready (empty when all is well).
+  returned: always
+  type: str
+  sample: "cannot connect to unix:///run/containerd/containerd.sock: [Errno 2] No such file or directory"
+method:
+  description: The method used, V(crictl) or V(grpc) (empty when the runtime was not reached).
+  returned: always
+  type: str
+  sample: grpc
+endpoint:
+  description: The endpoint asked.
+  returned: always
+  type: str
+  sample: unix:///run/containerd/containerd.sock
+runtime_name:
+  description: The runtime's name.
+  returned: always
+  type: str
+  sample: containerd
+runtime_version:
+  description: The runtime's version as it reports it.
+  returned: always
+  type: str
+  sample: 1.6.20~ds1
+runtime_semver:
+  description: The C(MAJOR.MINOR.PATCH) part of RV(runtime_version).
+  returned: always
+  type: str
+  sample: 1.6.20
+runtime_api_version:
+  description: The CRI API version the runtime serves.
+  returned: always
+  type: str
+  sample: v1
+version:
+  description: The version field of the CRI Version response.
+  returned: always
+  type: str
+  sample: 0.1.0
+conditions:
+  description: All runtime conditions (C(type), C(status), C(reason), C(message)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"type": "RuntimeReady", "status": true, "reason": "", "message": ""}]
+runtime_ready:
+  description: The C(RuntimeReady) condition.
+  returned: always
+  type: bool
+  sample: true
+runtime_ready_reason:
+  description: Reason and message of the C(RuntimeReady) condition.
+  returned: always
+  type: str
+  sample: ""
+network_ready:
+  description: The C(NetworkReady) condition.
+  returned: always
+  type: bool
+  sample: false
+network_ready_reason:
+  description: Reason and message of the C(NetworkReady) condition.
+  returned: always
+  type: str
+  sample: "NetworkPluginNotReady Network plugin returns error: cni plugin not initialized"
+runtime_handlers:
+  description: Names of the runtime handlers the runtime reports (CRI v0.30+ runtimes).
+  returned: always
+  type: list
+  elements: str
+  sample: [runc]
+config:
+  description: The live configuration in the runtime's verbose status (C(info.config)), parsed.
+  returned: always
+  type: dict
+  sample: {"sandboxImage": "registry.k8s.io/pause:3.6", "containerd": {"defaultRuntimeName": "runc"}}
+info:
+  description: Every key of the verbose status info, JSON values parsed (C(config), C(cniconfig), C(golang), ...).
+  returned: always
+  type: dict
+  sample: {"golang": "go1.19.8"}
+service_state:
+  description: The O(service) unit's C(enabled) and C(active) states (C(systemctl is-enabled/is-active)).
+  returned: when O(service) is set
+  type: dict
+  sample: {"name": "containerd", "enabled": "enabled", "active": "active"}
+crictl_config:
+  description: Top-level keys of O(crictl_config_path), empty when the file does not exist.
+  returned: always
+  type: dict
+  sample: {"runtime-endpoint": "unix:///run/containerd/containerd.sock", "timeout": 10}
+"""
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import crictl as crictl_utils
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.grpc_client import (
+    CriClient,
+    GrpcError,
+    ProtobufError,
+    HpackError,
+    parse_info,
+    socket_path,
+)
+
+
+def ask_grpc(endpoint, timeout):
+    with CriClient(endpoint=endpoint, timeout=timeout) as client:
+        version = client.version()
+        status = client.status(verbose=True)
+    return crictl_utils.shape_result(version, status["conditions"], status["runtime_handlers"], parse_info(status["info"]))
+
+
+def ask_crictl(module, crictl, endpoint, timeout):
+    rc, out, err = module.run_command(crictl_utils.crictl_command(crictl, endpoint, timeout, "version"))
+    if rc != 0:
+        raise GrpcError("crictl version failed (rc %d): %s" % (rc, (err or out).strip()))
+    version = crictl_utils.parse_version(out)
+    rc, out, err = module.run_command(crictl_utils.crictl_command(crictl, endpoint, timeout, "info"))
+    if rc != 0:
+        raise GrpcError("crictl info failed (rc %d): %s" % (rc, (err or out).strip()))
+    conditions, handlers, info = crictl_utils.parse_info(out)
+    return crictl_utils.shape_result(version, conditions, handlers, info)
+
+
+def empty_result():
+    return crictl_utils.shape_result({}, [], [], {})
+
+
+def service_state(module, name):
+    systemctl = module.get_bin_path("systemctl")
+    state = {"name": name, "enabled": "unknown", "active": "unknown"}
+    if systemctl:
+        for key in ("enabled", "active"):
+            dummy, out, err = module.run_command([systemctl, "is-" + key, name])
+            state[key] = (out.strip() or err.strip()).splitlines()[0] if (out.strip() or err.strip()) else "unknown"
+    return state
+
+
+def read_crictl_config(path):
+    try:
+        with open(path, "r") as handle:
+            return crictl_utils.parse_crictl_yaml(handle.read())
+    except (IOError, OSError):
+        return {}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            endpoint=dict(type="str", default="unix:///run/containerd/containerd.sock"),
+            method=dict(type="str", default="auto", choices=["auto", "crictl", "grpc"]),
+            crictl_path=dict(type="path"),
+            timeout=dict(type="int", default=10),
+            wait_ready=dict(type="int", default=0),
+            required=dict(type="bool", default=True),
+            service=dict(type="str"),
+            crictl_config_path=dict(type="path", default="/etc/crictl.yaml"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    problems = []
+    try:
+        socket_path(params["endpoint"])
+    except GrpcError as exc:
+        problems.append("endpoint: %s" % exc)
+    if params["timeout"] < 1:
+        problems.append("timeout must be at least 1 (seconds), got %d" % params["timeout"])
+    if params["wait_ready"] < 0:
+        problems.append("wait_ready must not be negative, got %d" % params["wait_ready"])
+    if params["crictl_path"] and not os.path.isabs(params["crictl_path"]):
+        problems.append("crictl_path must be an absolute path, got %r" % params["crictl_path"])
+    if not os.path.isabs(params["crictl_config_path"]):
+        problems.append("crictl_config_path must be an absolute path, got %r" % params["crictl_config_path"])
+    if problems:
+        module.fail_json(msg="Invalid options: " + "; ".join(problems), errors=problems)
+
+    crictl = None
+    if params["method"] in ("auto", "crictl"):
+        crictl = params["crictl_path"] or module.get_bin_path("crictl", opt_dirs=["/usr/local/bin"])
+        if crictl and not os.access(crictl, os.X_OK):
+            crictl = None
+        if params["method"] == "crictl" and not crictl:
+            module.fail_json(msg="method=crictl: crictl was not found (set crictl_path or use method=grpc)")
+    method = "crictl" if crictl else "grpc"
+
+    deadline = time.time() + params["wait_ready"]
+    while True:
+        reason = ""
+        available = False
+        try:
+            if method == "crictl":
+                result = ask_crictl(module, crictl, params["endpoint"], params["timeout"])
+            else:
+                result = ask_grpc(params["endpoint"], params["timeout"])
+            available = True
+            if not result["runtime_ready"]:
+                reason = "RuntimeReady is false: %s" % (result["runtime_ready_reason"] or "no reason given")
+        except (GrpcError, ProtobufError, HpackError, crictl_utils.CrictlOutputError) as exc:
+            result = empty_result()
+            reason = str(exc)
+        if not reason or time.time() >= deadline:
+            break
+        time.sleep(min(2.0, max(0.1, deadline - time.time())))
+
+    result.update(
+        changed=False,
+        available=available,
+        reason=reason,
+        method=method if available else "",
+        endpoint=params["endpoint"],
+        crictl_config=read_crictl_config(params["crictl_config_path"]),
+    )
+    if params["service"]:
+        result["service_state"] = service_state(module, params["service"])
+    if reason and params["required"]:
+        waited = " after waiting %ds" % params["wait_ready"] if params["wait_ready"] else ""
+        module.fail_json(msg="The container runtime at %s is not ready%s: %s" % (params["endpoint"], waited, reason), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
