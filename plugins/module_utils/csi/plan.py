@@ -430,8 +430,9 @@ def _plan_rook(reader, problems):
                             % (where, index))
         elif not _is_json_value(node):
             problems.append("%s.nodes[%d]: must hold only plain data" % (where, index))
-    if not use_all_devices and device_filter is None and not nodes:
-        problems.append("%s: no OSD device selection: set device_filter (e.g. '^sd[b-z]'), nodes, or "
+    osd_devices = reader.str_list("osd_devices")
+    if not use_all_devices and device_filter is None and not nodes and not osd_devices:
+        problems.append("%s: no OSD device selection: set osd_devices, device_filter (e.g. '^sd[b-z]'), nodes, or "
                         "use_all_devices: true" % where)
     healthy = reader.str_list("healthy_states") or ["HEALTH_OK"]
     for state in healthy:
@@ -533,6 +534,9 @@ def _plan_rook(reader, problems):
     storage = {"useAllNodes": bool(use_all_nodes) and not nodes, "useAllDevices": bool(use_all_devices)}
     if device_filter is not None:
         storage["deviceFilter"] = device_filter
+    if osd_devices:
+        # the same whole-disk paths the node side checked for eligibility, on every node
+        storage["devices"] = [{"name": device} for device in osd_devices]
     if nodes:
         storage["nodes"] = copy.deepcopy([n for n in nodes if isinstance(n, dict)])
     cluster = deep_merge({
