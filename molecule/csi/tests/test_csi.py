@@ -1,0 +1,112 @@
+"""csi role node side and block_devices on the lab's loop devices (molecule/csi)."""
+import json
+import os
+
+import pytest
+import testinfra
+from testinfra.utils.ansible_runner import AnsibleException
+
+LAB_DIR = os.environ.get("KUBELAYER_CSI_LAB_DIR", "/var/tmp/kubelayer-csi-lab")
+
+
+@pytest.fixture(scope="module")
+def loops():
+    with open(os.path.join(LAB_DIR, "loops.json")) as handle:
+        return json.load(handle)
+
+
+@pytest.fixture(scope="module")
+def node(host):
+    """The same node through `podman exec` (much faster than one ansible run per command)."""
+    return testinfra.get_host("podman://" + host.backend.get_hostname())
+
+
+@pytest.mark.parametrize("package", ["lvm2", "udev", "nfs-common"])
+def test_packages_installed(node, package):
+    assert node.package(package).is_installed
+
+
+def test_modules_load_file_lists_rbd(node):
+    conf = node.file("/etc/modules-load.d/kubelayer-csi.conf")
+    assert conf.is_file and conf.mode == 0o644
+    assert [line for line in conf.content_string.splitlines() if not line.startswith("#")] == ["rbd"]
+
+
+def test_sysctl_file_and_runtime_value(node):
+    conf = node.file("/etc/sysctl.d/90-kubelayer-csi.conf")
+    assert "fs.aio-max-nr = 1048576" in conf.content_string.splitlines()
+    assert int(node.file("/proc/sys/fs/aio-max-nr").content_string) >= 1048576
+
+
+def test_local_path_directory(node):
+    path = node.file("/var/lib/kubelayer-local-path")
+    assert path.is_directory and path.mode == 0o770 and path.user == "root"
+
+
+def test_rpc_statd_running_for_nfsv3_locking(node):
+    assert node.service("rpc-statd").is_running
+
+
+def _discover(host, devices, **extra):
+    args = dict(devices=devices, **extra)
+    return host.ansible("kubelayer.runtime.block_devices", json.dumps(args), check=False)
+
+
+def test_block_devices_classify_the_four_loops(host, loops):
+    result = _discover(host, [loops[n] for n in ("raw", "ext4", "part", "small")])
+    by_path = {d["path"]: d for d in result["block_devices"]}
+    raw, ext4, part, small = (by_path[loops[n]] for n in ("raw", "ext4", "part", "small"))
+    assert raw["osd_eligible"] is True and raw["reason"] is None and raw["size"] == 6 * 1024 ** 3
+    assert raw["type"] == "loop" and raw["backing_file"].endswith("/raw.img")
+    assert ext4["osd_eligible"] is False and ext4["filesystem"] == "ext4"
+    assert ext4["reason"] == "has a filesystem: ext4"
+    assert part["osd_eligible"] is False
+    assert "has a partition table: dos" in part["reason"]
+    assert small["osd_eligible"] is False
+    assert small["reason"] == "too small: 1.0 GiB (1073741824 bytes) < 5.0 GiB"
+    assert result["osd_eligible"] == [loops["raw"]]
+
+
+def test_block_devices_reports_every_device(host, loops):
+    result = _discover(host, [])
+    paths = [d["path"] for d in result["block_devices"]]
+    assert set(loops.values()) <= set(paths)
+    assert paths == sorted(paths, key=lambda p: os.path.basename(p))
+
+
+def test_block_devices_refuses_missing_device_and_ineligible_ones(host, loops):
+    with pytest.raises(AnsibleException) as exc:
+        _discover(host, ["/dev/kubelayer-no-such-disk", loops["ext4"], loops["raw"]], fail_on_ineligible=True)
+    msg = exc.value.result["msg"]
+    assert "/dev/kubelayer-no-such-disk does not exist" in msg
+    assert "%s is not eligible for a Ceph OSD: has a filesystem: ext4" % loops["ext4"] in msg
+    assert loops["raw"] + " is not eligible" not in msg
+
+
+def test_rook_ceph_refuses_ineligible_osd_devices_and_writes_nothing(host, node, loops):
+    before = node.file("/etc/modules-load.d/kubelayer-csi.conf").content_string
+    args = {"drivers": [{"name": "rook-ceph", "osd_devices": [loops["small"], loops["part"]]}],
+            "modules_load_file": "/etc/modules-load.d/kubelayer-csi-refused.conf"}
+    with pytest.raises(AnsibleException) as exc:
+        host.ansible("kubelayer.runtime.csi_node", json.dumps(args), check=False)
+    errors = exc.value.result["errors"]
+    assert errors == [
+        "rook-ceph: osd_devices: %s is not eligible for a Ceph OSD: too small: 1.0 GiB (1073741824 bytes) < 5.0 GiB"
+        % loops["small"],
+        "rook-ceph: osd_devices: %s is not eligible for a Ceph OSD: has a partition table: dos" % loops["part"],
+    ]
+    assert not node.file("/etc/modules-load.d/kubelayer-csi-refused.conf").exists
+    assert node.file("/etc/modules-load.d/kubelayer-csi.conf").content_string == before
+
+
+def test_probe_reports_nothing_left_to_do(host, loops):
+    """The converged node: the probe (in check mode) finds no package or service work and no change."""
+    args = {"drivers": [{"name": "local-path", "path": "/var/lib/kubelayer-local-path", "mode": "0770"},
+                        {"name": "nfs", "nfs_v3_locking": True},
+                        {"name": "rook-ceph", "osd_devices": [loops["raw"]]}]}
+    result = host.ansible("kubelayer.runtime.csi_node", json.dumps(args), check=True)
+    assert result["changed"] is False
+    assert [d["path"] for d in result["osd_devices"]] == [loops["raw"]]
+    assert result["packages_missing"] == []
+    assert result["service_actions"] == []
+    assert result["in_container"] is True
