@@ -1,0 +1,356 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kubelayer.runtime developers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: containerd_registry
+short_description: Write containerd registry host files (certs.d/<host>/hosts.toml) from kubespray's schema
+version_added: 0.1.0
+description:
+  - Writes one C(hosts.toml) per registry namespace under O(config_path), from kubespray's
+    C(containerd_registries_mirrors) list (O(registries)) and C(containerd_registry_auth) list (O(auth)).
+  - The files are wholly owned by this module and rendered by a small TOML emitter that escapes every
+    value, so hostile values cannot inject keys or tables.
+  - Directory names follow containerd's lookup rules, C(host) or C(host:port) (the namespace of the image
+    reference), and C(_default) (also written as V(*)) for every registry without a directory of its own.
+  - C(server) defaults to the registry's real endpoint, C(https://registry-1.docker.io) for V(docker.io),
+    else C(https://<prefix>); V(_default) has no server.
+  - Credentials (O(auth)) become an C(Authorization) C(Basic) header on the mirrors (and the server) of that
+    registry host, which containerd 1.6, 1.7 and 2.x all honour (C(registry.configs.*.auth) in
+    C(config.toml) is deprecated in 2.x). A registry in O(auth) that has no entry in O(registries) gets a
+    C(hosts.toml) of its own. Files holding credentials are written with mode C(0600), the others C(0644);
+    credential values are never printed (diff output shows C(********)).
+  - With O(exclusive=true) every other directory under O(config_path) is removed.
+  - containerd reads C(hosts.toml) on every pull; no restart is needed. C(config_path) itself must be set
+    in the containerd config (M(kubelayer.runtime.containerd_config) O(kubelayer.runtime.containerd_config#module:config_path)).
+  - All problems of the input are reported together; nothing is written when there is any.
+author: kubelayer.runtime developers (@kubelayer)
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+options:
+  registries:
+    description:
+      - The registries, kubespray's C(containerd_registries_mirrors).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      prefix:
+        description:
+          - The registry namespace, C(host) or C(host:port) (for example V(docker.io), V(registry.local:5000)),
+            or V(_default) / V(*) for all other registries.
+          - Must not contain C(/), quotes, brackets, newlines or C(..).
+        type: str
+        required: true
+      server:
+        description:
+          - The upstream registry tried after all mirrors, C(scheme://host[:port][/path]) (no scheme means
+            C(https://)).
+          - Defaults to the registry's real endpoint (C(https://registry-1.docker.io) for V(docker.io)).
+        type: str
+      mirrors:
+        description:
+          - Hosts tried in this order before O(registries[].server).
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          host:
+            description:
+              - The mirror, C(scheme://host[:port][/path]); no scheme means C(https://).
+            type: str
+            required: true
+          capabilities:
+            description:
+              - What the host may be used for (V(pull), V(resolve), V(push), V(referrers)).
+            type: list
+            elements: str
+            default: [pull, resolve]
+          skip_verify:
+            description:
+              - Skip TLS verification of the host.
+            type: bool
+            default: false
+          override_path:
+            description:
+              - The host path is the API root (no C(/v2) appended).
+            type: bool
+            default: false
+          ca:
+            description:
+              - CA certificate files (absolute paths).
+            type: list
+            elements: str
+          client:
+            description:
+              - Client certificates, each an absolute path or a C([certificate, key]) pair of absolute paths.
+            type: list
+            elements: raw
+          header:
+            description:
+              - Extra HTTP headers, name to a string or a list of strings. Values are not logged.
+            type: dict
+          dial_timeout:
+            description:
+              - Connection timeout as a Go duration (for example V(1s)); honoured by containerd 2.1 and later.
+            type: str
+  auth:
+    description:
+      - Registry credentials, kubespray's C(containerd_registry_auth). Each item needs O(auth[].registry)
+        and either O(auth[].username) and O(auth[].password), or O(auth[].auth).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      registry:
+        description:
+          - The registry host (C(host) or C(host:port), a leading C(https://) is ignored) whose mirror or
+            server entries get the credentials.
+        type: str
+        required: true
+      username:
+        description:
+          - User name.
+        type: str
+      password:
+        description:
+          - Password. Never logged.
+        type: str
+      auth:
+        description:
+          - Base64 of C(username:password), instead of O(auth[].username) and O(auth[].password). Never logged.
+        type: str
+  config_path:
+    description:
+      - The registry host configuration directory (containerd's C(config_path)). Absolute.
+    type: path
+    default: /etc/containerd/certs.d
+  exclusive:
+    description:
+      - Remove every directory under O(config_path) that is not one of O(registries) (or O(auth)).
+    type: bool
+    default: false
+notes:
+  - Relative certificate paths are refused (containerd resolves them relative to the file, which is easy to get wrong).
+seealso:
+  - module: kubelayer.runtime.containerd_config
+  - name: containerd registry host configuration
+    description: The hosts.toml reference.
+    link: https://github.com/containerd/containerd/blob/main/docs/hosts.md
+"""
+
+EXAMPLES = r"""
+- name: Registry mirrors from a kubespray inventory
+  kubelayer.runtime.containerd_registry:
+    registries: "{{ containerd_registries_mirrors }}"
+    auth: "{{ containerd_registry_auth }}"
+    config_path: /etc/containerd/certs.d
+    exclusive: true
+
+- name: docker.io through a private mirror with credentials
+  kubelayer.runtime.containerd_registry:
+    registries:
+      - prefix: docker.io
+        mirrors:
+          - host: https://mirror.example.com:5000
+            capabilities: [pull, resolve]
+    auth:
+      - registry: mirror.example.com:5000
+        username: puller
+        password: "{{ vault_mirror_password }}"
+"""
+
+RETURN = r"""
+config_path:
+  description: The registry host configuration directory.
+  returned: always
+  type: str
+  sample: /etc/containerd/certs.d
+hosts:
+  description: One entry per written C(hosts.toml).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    prefix:
+      description: The registry prefix as given.
+      type: str
+      sample: docker.io
+    dir:
+      description: The directory name under O(config_path).
+      type: str
+      sample: docker.io
+    path:
+      description: The C(hosts.toml) file.
+      type: str
+      sample: /etc/containerd/certs.d/docker.io/hosts.toml
+    mode:
+      description: The file mode (C(0600) when it holds credentials).
+      type: str
+      sample: "0644"
+    changed:
+      description: Whether this file was (or would be) written.
+      type: bool
+      sample: true
+removed:
+  description: Directories removed (or that would be removed) by O(exclusive).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/containerd/certs.d/old.example.com]
+"""
+
+import os
+import shutil
+import stat
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import registry
+
+
+def read_file(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace"), stat.S_IMODE(os.stat(path).st_mode)
+    except (IOError, OSError):
+        return None, None
+
+
+def write_file(module, path, content, mode):
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    if os.path.exists(path) and mode == 0o600:
+        os.chmod(path, 0o600)  # no window where credentials sit in a wider-open file
+    fd, tmp = tempfile.mkstemp(prefix=".hosts.toml.", dir=directory)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode("utf-8"))
+    except Exception:
+        os.unlink(tmp)
+        raise
+    module.atomic_move(tmp, path)
+    os.chmod(path, mode)
+
+
+def main():
+    mirror_spec = dict(
+        host=dict(type="str", required=True),
+        capabilities=dict(type="list", elements="str", default=["pull", "resolve"]),
+        skip_verify=dict(type="bool", default=False),
+        override_path=dict(type="bool", default=False),
+        ca=dict(type="list", elements="str"),
+        client=dict(type="list", elements="raw"),
+        header=dict(type="dict", no_log=True),
+        dial_timeout=dict(type="str"),
+    )
+    module = AnsibleModule(
+        argument_spec=dict(
+            registries=dict(type="list", elements="dict", default=[], options=dict(
+                prefix=dict(type="str", required=True),
+                server=dict(type="str"),
+                mirrors=dict(type="list", elements="dict", default=[], options=mirror_spec),
+            )),
+            auth=dict(type="list", elements="dict", default=[], no_log=False, options=dict(
+                registry=dict(type="str", required=True),
+                username=dict(type="str"),
+                password=dict(type="str", no_log=True),
+                auth=dict(type="str", no_log=True),
+            )),
+            config_path=dict(type="path", default="/etc/containerd/certs.d"),
+            exclusive=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    problems = []
+    config_path = params["config_path"]
+    if not os.path.isabs(config_path) or config_path.rstrip("/") == "":
+        problems.append("config_path must be an absolute directory other than /, got %r" % config_path)
+    # drop the argspec's None placeholders so the planner sees kubespray's shape
+    registries = []
+    for reg in params["registries"]:
+        item = dict((k, v) for k, v in reg.items() if v is not None)
+        item["mirrors"] = [dict((k, v) for k, v in m.items() if v is not None and not (k == "override_path" and v is False))
+                           for m in reg.get("mirrors") or []]
+        registries.append(item)
+    auth = [dict((k, v) for k, v in entry.items() if v is not None) for entry in params["auth"]]
+    plans = []
+    try:
+        plans = registry.plan(registries, auth, option="registries", auth_option="auth")
+    except registry.RegistryError as exc:
+        problems.extend(exc.errors)
+    if problems:
+        module.fail_json(msg="containerd_registry: %d problem(s) in the options: %s" % (len(problems), "; ".join(problems)),
+                         errors=problems)
+
+    config_path = os.path.normpath(config_path)
+    hosts = []
+    diffs = []
+    changed = False
+    for item in plans:
+        directory = os.path.join(config_path, item["dir"])
+        path = os.path.join(directory, "hosts.toml")
+        content = registry.render(item["document"])
+        mode = 0o600 if item["credentials"] else 0o644
+        before, before_mode = read_file(path)
+        file_changed = before != content or before_mode != mode
+        if file_changed:
+            changed = True
+            diffs.append({
+                "before_header": path if before is not None else "%s (absent)" % path,
+                "after_header": path,
+                "before": registry.redact_text(before or ""),
+                "after": registry.render(registry.redact(item["document"])),
+            })
+            if not module.check_mode:
+                try:
+                    write_file(module, path, content, mode)
+                except (IOError, OSError) as exc:
+                    module.fail_json(msg="cannot write %s: %s" % (path, to_native(exc)))
+        hosts.append({"prefix": item["prefix"], "dir": item["dir"], "path": path, "mode": "%04o" % mode, "changed": file_changed})
+
+    removed = []
+    if params["exclusive"] and os.path.isdir(config_path):
+        existing = [name for name in os.listdir(config_path)
+                    if os.path.isdir(os.path.join(config_path, name)) or os.path.islink(os.path.join(config_path, name))]
+        for name in registry.stale_dirs(existing, [item["dir"] for item in plans]):
+            target = os.path.join(config_path, name)
+            removed.append(target)
+            diffs.append({"before_header": target, "after_header": "%s (removed)" % target, "before": "directory\n", "after": ""})
+            if not module.check_mode:
+                try:
+                    if os.path.islink(target):
+                        os.unlink(target)
+                    else:
+                        shutil.rmtree(target)
+                except (IOError, OSError) as exc:
+                    module.fail_json(msg="cannot remove %s: %s" % (target, to_native(exc)))
+        changed = changed or bool(removed)
+
+    result = dict(changed=changed, config_path=config_path, hosts=hosts, removed=removed)
+    if module._diff:
+        result["diff"] = diffs
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
