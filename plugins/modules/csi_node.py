@@ -312,6 +312,11 @@ class CsiNode(object):
         for key in sysctls:
             current[key] = (_read_text("/proc/sys/" + key.replace(".", "/")) or "").strip()
         for key, value in sorted(node.sysctl_writes(sysctls, current).items()):
+            proc = "/proc/sys/" + key.replace(".", "/")
+            if self.check and not os.access(proc, os.W_OK):
+                warnings.append("sysctl %s cannot be set now (%s is read-only); %s sets it at the next boot"
+                                % (key, proc, self.module.params["sysctl_file"]))
+                continue
             if not self.check:
                 try:
                     with open("/proc/sys/" + key.replace(".", "/"), "w") as handle:
