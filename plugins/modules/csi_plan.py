@@ -331,7 +331,7 @@ def render(module, render_dir, plan):
             changed_files.append(rel)
             diffs.append({"before_header": rel, "after_header": rel, "before": before or "", "after": text})
     removed = []
-    for rel in previous:
+    for rel in sorted(set(previous)):
         path = os.path.realpath(os.path.join(root, rel))
         if rel not in tree and path.startswith(root + os.sep) and os.path.isfile(path):
             removed.append(rel)
@@ -345,6 +345,9 @@ def render(module, render_dir, plan):
             _write(module, os.path.join(root, rel), tree[rel], mode)
         for rel in removed:
             os.unlink(os.path.join(root, rel))
+            parent = os.path.dirname(os.path.join(root, rel))
+            if parent != root and not os.listdir(parent):
+                os.rmdir(parent)
         _write(module, os.path.join(root, MARKER), marker, 0o644)
     return changed, sorted(tree), removed, diffs
 
