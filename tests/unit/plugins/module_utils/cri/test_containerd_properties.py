@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+"""Property tests: merge is idempotent; hostile names/values never inject keys."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import tomlkit
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_merge as cm
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_spec as cs
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "containerd")
+START_FILES = [None] + sorted(os.listdir(FIXTURES))
+VERSIONS = [(1, 6, 20), (1, 7, 24), (2, 0, 5), (2, 1, 9), (2, 2, 7), (2, 3, 4)]
+
+HOSTILE = st.sampled_from(['"', "'", "]", "[", "\n", "\r", "\\", "=", "#", ".", "/..", "\u0000", "\u2028", '"""', "'''",
+                           "[plugins.evil]\nx = 1", '"]\n[evil]\n', "\t", " ", "\U0001F600"])
+TEXT = st.lists(st.one_of(HOSTILE, st.text(max_size=4)), max_size=6).map("".join)
+SCALAR = st.one_of(TEXT, st.booleans(), st.integers(min_value=-(2 ** 63), max_value=2 ** 63 - 1),
+                   st.floats(allow_nan=False, allow_infinity=False))
+VALUE = st.recursive(SCALAR, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                     st.dictionaries(TEXT.filter(bool), inner, max_size=3)),
+                     max_leaves=6)
+SETTING_NAMES = st.sampled_from([
+    "cri.runtime.enable_selinux", "cri.runtime.x", "cri.images.max_concurrent_downloads", "cri.registry.headers",
+    "cri.cni.max_conf_num", "cri.containerd.ignore_rdt_not_enabled_errors", "cri.streaming.stream_server_port",
+    "server.grpc.address", "server.debug.level", "server.metrics.grpc_histogram", "snapshotters.overlayfs.root_path",
+    "gc.pause_threshold", "nri.disable",
+])
+RUNTIME_NAMES = st.one_of(st.sampled_from(["runc", "crun", "kata-qemu", "nvidia", "gvisor"]), TEXT)
+
+
+@st.composite
+def specs(draw):
+    spec = dict(path="/etc/containerd/config.toml", cgroup_driver=draw(st.sampled_from(["auto", "systemd", "cgroupfs"])),
+                default_runtime="runc")
+    if draw(st.booleans()):
+        spec["sandbox_image"] = draw(st.one_of(st.just("registry.k8s.io/pause:3.10"), TEXT))
+    if draw(st.booleans()):
+        spec["config_path"] = draw(st.one_of(st.just("/etc/containerd/certs.d"), TEXT.map(lambda t: "/" + t)))
+    if draw(st.booleans()):
+        spec["cni_bin_dir"] = [draw(st.one_of(st.just("/opt/cni/bin"), TEXT.map(lambda t: "/" + t)))]
+    runtimes = {}
+    for name in draw(st.lists(RUNTIME_NAMES, max_size=3)):
+        runtimes[name] = {
+            "kind": draw(st.sampled_from(["runc", "crun", "kata", "gvisor", "nvidia"])),
+            "options": draw(st.dictionaries(st.sampled_from(["BinaryName", "Root", "NoPivotRoot", "ConfigPath"]) | TEXT,
+                                            SCALAR, max_size=2)),
+        }
+    if runtimes:
+        spec["runtimes"] = runtimes
+    settings_ = draw(st.dictionaries(st.one_of(SETTING_NAMES, TEXT), VALUE, max_size=3))
+    if settings_:
+        spec["settings"] = settings_
+    return spec
+
+
+def keys(data, prefix=()):
+    out = set()
+    for k, v in data.items():
+        out.add(prefix + (k,))
+        if isinstance(v, dict):
+            out |= keys(v, prefix + (k,))
+    return out
+
+
+def expected_keys(spec, version, before):
+    """The key set a correct merge must produce: the start file's (migrated) keys plus the spec's."""
+    out = set()
+    for option in ("sandbox_image", "config_path", "cni_bin_dir"):
+        if spec.get(option) is not None:
+            out.add(cs.option_path(option, version))
+    rpath = cs.option_path("runtimes", version)
+    out.add(cs.option_path("default_runtime", version))
+    out.add(rpath + ("runc", "runtime_type"))
+    out.add(rpath + ("runc", "options", "SystemdCgroup"))  # every spec here manages the cgroup driver
+    for name, rt in (spec.get("runtimes") or {}).items():
+        handler, options = cs.effective_runtime(name, rt, True)
+        for key in handler:
+            out.add(rpath + (name, cs.handler_key(key, version) if key != "runtime_type" else key))
+        for key in options:
+            out.add(rpath + (name, "options", key))
+    for name, value in (spec.get("settings") or {}).items():
+        path, _ = cs.setting_path(name, version)
+        out |= _value_keys(path, value)
+    full = set()
+    for path in out | before:
+        for i in range(1, len(path) + 1):
+            full.add(path[:i])
+    return full
+
+
+def _value_keys(path, value):
+    out = {path}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out |= _value_keys(path + (k,), v)
+    return out
+
+
+def load(name):
+    if name is None:
+        return None
+    with open(os.path.join(FIXTURES, name)) as f:
+        return f.read()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=specs(), version=st.sampled_from(VERSIONS), start=st.sampled_from(START_FILES), systemd=st.booleans())
+def test_merge_is_idempotent(spec, version, start, systemd):
+    problems = cs.validate_spec(spec, version)
+    first = cm.merge(load(start), spec, version, systemd)
+    if problems or first.problems:
+        assert first.text is None or problems
+        return
+    second = cm.merge(first.text, spec, version, systemd)
+    assert second.problems == []
+    assert second.text == first.text
+    assert second.file_version == cs.schema_version(version)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=specs(), version=st.sampled_from(VERSIONS))
+def test_hostile_names_and_values_never_inject_keys(spec, version):
+    problems = cs.validate_spec(spec, version)
+    result = cm.merge(None, spec, version, True)
+    if problems:
+        # the action plugin stops here: nothing is written
+        return
+    assert result.problems == [], result.problems
+    data = tomlkit.parse(result.text).unwrap()
+    assert keys(data) == expected_keys(spec, version, {("version",)})
+    # values come back exactly
+    for name, value in (spec.get("settings") or {}).items():
+        path, _ = cs.setting_path(name, version)
+        got = data
+        for k in path:
+            got = got[k]
+        if isinstance(value, dict):
+            for k, v in value.items():
+                assert cm.same_value(got[k], v) or isinstance(v, dict)
+        else:
+            assert cm.same_value(got, value) or isinstance(value, float) and got == value
+    if spec.get("sandbox_image") is not None:
+        got = data
+        for k in cs.option_path("sandbox_image", version):
+            got = got[k]
+        assert got == spec["sandbox_image"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(name=TEXT)
+def test_runtime_names_outside_rfc1123_are_refused(name):
+    problem = cs.runtime_name_problem(name)
+    ok = bool(cs._RFC1123_LABEL.match(name)) and len(name) <= 63
+    assert (problem is None) == ok
+    if any(c in name for c in ('\n', '"', "]")) or "/.." in name:
+        assert problem is not None
