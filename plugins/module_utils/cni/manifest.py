@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubelayer.runtime developers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Patch the upstream Canal manifest (projectcalico/calico ``manifests/canal.yaml``) from a plan.
 
 Structured edit only: the caller loads every YAML document into dicts, ``patch_canal`` edits
