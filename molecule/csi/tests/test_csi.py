@@ -4,7 +4,7 @@ import os
 
 import pytest
 import testinfra
-from testinfra.utils.ansible_runner import AnsibleException
+from testinfra.modules.ansible import AnsibleException
 
 LAB_DIR = os.environ.get("KUBELAYER_CSI_LAB_DIR", "/var/tmp/kubelayer-csi-lab")
 
