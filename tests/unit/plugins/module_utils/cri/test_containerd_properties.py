@@ -8,7 +8,7 @@ __metaclass__ = type
 import os
 
 import tomlkit
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_merge as cm
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_spec as cs
@@ -109,7 +109,7 @@ def load(name):
         return f.read()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=specs(), version=st.sampled_from(VERSIONS), start=st.sampled_from(START_FILES), systemd=st.booleans())
 def test_merge_is_idempotent(spec, version, start, systemd):
     problems = cs.validate_spec(spec, version)
@@ -123,8 +123,13 @@ def test_merge_is_idempotent(spec, version, start, systemd):
     assert second.file_version == cs.schema_version(version)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=specs(), version=st.sampled_from(VERSIONS))
+@example(spec={"path": "/etc/containerd/config.toml", "cgroup_driver": "systemd", "default_runtime": "runc",
+               "runtimes": {"evil": {"kind": "runc", "options": {"BinaryName": '/x"]\n[plugins.evil]\ny = 1'}}},
+               "settings": {"cri.registry.headers": {'X"]\n[evil]': ["'" * 3 + "\n[evil2]"]},
+                            "server.debug.level": '"\n[plugins."io.containerd.evil"]\nz = 2\n'}},
+         version=(2, 3, 4))
 def test_hostile_names_and_values_never_inject_keys(spec, version):
     problems = cs.validate_spec(spec, version)
     result = cm.merge(None, spec, version, True)
