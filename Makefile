@@ -18,7 +18,7 @@ RELEASES := bookworm trixie forky
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 APT_PACKAGES := podman runc debootstrap uidmap slirp4netns iproute2 rsync shellcheck python3-venv git make
 
-.PHONY: help deps venv images lab-up lab-down demo unit sanity units lint molecule test bench build clean
+.PHONY: help deps venv images lab-up lab-down demo unit sanity units lint molecule faults test bench build clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -39,8 +39,9 @@ $(VENV)/.stamp: requirements.txt
 
 venv: $(VENV)/.stamp ## create .venv with the pinned controller tools
 
-images: venv ## build (or reuse) the lab node images
-	@for r in $(RELEASES); do lab/build-image.sh $$r; done
+images: venv ## build (or reuse) the lab node images (in parallel; cached by recipe hash)
+	@pids=""; for r in $(RELEASES); do lab/build-image.sh $$r & pids="$$pids $$!"; done; \
+	rc=0; for p in $$pids; do wait $$p || rc=1; done; exit $$rc
 
 lab-up: images ## start the 3-node demo lab
 	lab/lab.sh up
@@ -66,7 +67,10 @@ lint: venv ## ansible-lint, production profile
 molecule: images ## every molecule scenario against the lab images
 	@set -e; for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s $$s; done
 
-test: unit sanity units lint molecule ## everything CI runs
+faults: images ## fault-injection tests against real lab nodes
+	tests/utils/run-pytest.sh tests/faults
+
+test: unit sanity units lint molecule faults ## everything CI runs
 	@echo "make test: all stages passed"
 
 bench: images ## benchmarks: print the table
