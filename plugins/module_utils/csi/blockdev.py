@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubelayer.runtime developers
-# Apache License 2.0 (see galaxy.yml)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure block-device classification for Ceph OSD eligibility.
 
 No Ansible imports and no I/O: the module reads /sys/block, /proc/self/mountinfo, /proc/swaps and the first bytes of

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubelayer.runtime developers
-# Apache License 2.0 (see galaxy.yml)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure planning for the node side of the CSI drivers (packages, kernel modules, sysctls, files, services).
 
 No Ansible imports and no I/O: kubelayer.runtime.csi_node reads the node and calls these functions.
@@ -108,7 +108,8 @@ def normalize_drivers(drivers):
     """Validate ``csi_drivers`` for the node side. Returns ``(drivers, errors, warnings)``.
 
     Each returned driver is a dict with ``name`` and every node-side option of that driver (defaults filled in);
-    a driver with an invalid option is left out of the list. Errors list every problem found; cluster-side keys are left alone, node-side keys of another driver warn.
+    a driver with an invalid option is left out of the list. Errors list every problem found; cluster-side keys
+    are left alone, node-side keys of another driver warn.
     """
     errors, warnings, out, seen = [], [], [], set()
     if not isinstance(drivers, list):
