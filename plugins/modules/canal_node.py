@@ -123,6 +123,7 @@ attributes:
     platforms: posix
 notes:
   - Runs on the node with the Python standard library only.
+  - nftables is handled only when neither firewalld nor ufw is active (they own their chains).
   - nftables rules are added to the running ruleset only (with the comment C(kubelayer-canal <port>/<proto>)); the
     module warns that C(/etc/nftables.conf) must carry them to survive a reboot. firewalld gets the port in the
     runtime and the permanent configuration, ufw a persistent rule.
@@ -364,7 +365,8 @@ class CanalNode(object):
                     spec = "%d/%s" % (port, proto)
                     self.open_port("ufw " + spec, [ufw, "allow", spec, "comment", node.RULE_COMMENT], result)
         nft = self.module.get_bin_path("nft", opt_dirs=["/usr/sbin", "/sbin"])
-        if nft:
+        # firewalld and ufw keep their own nftables/iptables chains: only a bare nftables ruleset is edited
+        if nft and not result["active"]:
             rc, out, _err = self.run([nft, "-j", "list", "ruleset"])
             missing = node.nft_missing(out, ports) if rc == 0 else []
             if missing:

@@ -299,3 +299,29 @@ def test_property_only_planned_fields_change(plan):
     assert data(patched)["veth_mtu"] == str(plan["veth_mtu"])
     assert m.patch_canal(patched, plan) == patched
     assert validate_objects(patched) == []
+
+
+def test_plan_from_canal_plan_for_the_lab(upstream):
+    """The planner's own output for the 3 lab nodes (podman network, MTU 1500) drives the patch."""
+    from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.plan import make_plan
+
+    nodes = [{"name": "canal-%s" % rel, "networks": ["10.88.0.0/16"], "routes": [], "mtu": 1500}
+             for rel in ("bookworm", "trixie", "forky")]
+    plan, problems, _warnings = make_plan({"pod_cidrs": "auto", "service_cidrs": "auto", "nodes": nodes})
+    assert problems == []
+    patched = m.patch_canal(upstream, plan)
+    assert validate_objects(patched) == []
+    net = json.loads(data(patched)["net-conf.json"])
+    assert net == {"Network": plan["pod_cidrs"][0], "Backend": {"Type": "vxlan"}}
+    assert data(patched)["veth_mtu"] == "1450"
+    expected = [CM + ": data.veth_mtu", CALICO_ENV + "CALICO_IPV4POOL_CIDR"]
+    if plan["pod_cidrs"][0] != "10.244.0.0/16":
+        expected.append(CM + ": data.net-conf.json.Network")
+    assert m.semantic_diff(upstream, patched) == sorted(expected)
+    # dual-stack from the planner
+    plan6, problems6, _w = make_plan({"pod_cidrs": ["auto4", "auto6"], "service_cidrs": "auto", "nodes": nodes})
+    assert problems6 == []
+    patched6 = m.patch_canal(upstream, plan6)
+    assert validate_objects(patched6) == []
+    assert env(patched6, "calico-node")["FELIX_IPV6SUPPORT"] == "true"
+    assert env(patched6, "calico-node")["CALICO_IPV6POOL_CIDR"] == plan6["calico_ipv6pool_cidr"]
