@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubelayer.runtime developers
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A minimal gRPC client for the CRI over a unix socket, stdlib only.
 
 Runs on nodes (python 3.8+ syntax, no grpcio, no protobuf stubs):

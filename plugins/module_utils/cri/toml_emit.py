@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubelayer.runtime developers
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A small TOML emitter for documents this collection owns wholly (hosts.toml).
 
 Pure Python, stdlib only, runs on nodes (python 3.8+ syntax). Supported values:
