@@ -47,6 +47,17 @@ def test_rpc_statd_running_for_nfsv3_locking(node):
     assert node.service("rpc-statd").is_running
 
 
+def _failing(host, module, args):
+    """Run a module that must fail; its result (testinfra does not always see `failed`, so also check `errors`)."""
+    try:
+        result = host.ansible(module, json.dumps(args), check=False)
+    except AnsibleException as exc:
+        result = exc.result
+    assert result.get("failed") or result.get("errors"), result
+    assert result.get("changed") is False
+    return result
+
+
 def _discover(host, devices, **extra):
     args = dict(devices=devices, **extra)
     return host.ansible("kubelayer.runtime.block_devices", json.dumps(args), check=False)
@@ -75,9 +86,10 @@ def test_block_devices_reports_every_device(host, loops):
 
 
 def test_block_devices_refuses_missing_device_and_ineligible_ones(host, loops):
-    with pytest.raises(AnsibleException) as exc:
-        _discover(host, ["/dev/kubelayer-no-such-disk", loops["ext4"], loops["raw"]], fail_on_ineligible=True)
-    msg = exc.value.result["msg"]
+    result = _failing(host, "kubelayer.runtime.block_devices",
+                      {"devices": ["/dev/kubelayer-no-such-disk", loops["ext4"], loops["raw"]],
+                       "fail_on_ineligible": True})
+    msg = result["msg"]
     assert "/dev/kubelayer-no-such-disk does not exist" in msg
     assert "%s is not eligible for a Ceph OSD: has a filesystem: ext4" % loops["ext4"] in msg
     assert loops["raw"] + " is not eligible" not in msg
@@ -87,9 +99,7 @@ def test_rook_ceph_refuses_ineligible_osd_devices_and_writes_nothing(host, node,
     before = node.file("/etc/modules-load.d/kubelayer-csi.conf").content_string
     args = {"drivers": [{"name": "rook-ceph", "osd_devices": [loops["small"], loops["part"]]}],
             "modules_load_file": "/etc/modules-load.d/kubelayer-csi-refused.conf"}
-    with pytest.raises(AnsibleException) as exc:
-        host.ansible("kubelayer.runtime.csi_node", json.dumps(args), check=False)
-    errors = exc.value.result["errors"]
+    errors = _failing(host, "kubelayer.runtime.csi_node", args)["errors"]
     assert errors == [
         "rook-ceph: osd_devices: %s is not eligible for a Ceph OSD: too small: 1.0 GiB (1073741824 bytes) < 5.0 GiB"
         % loops["small"],
