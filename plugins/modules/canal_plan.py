@@ -13,10 +13,10 @@ module: canal_plan
 short_description: Plan and check Canal pod/service CIDRs, node subnets and MTU for a whole cluster
 version_added: 0.1.0
 description:
-  - Runs once, on the controller (C(delegate_to: localhost), C(run_once: true)), over the network facts of every
-    node (from M(kubelayer.runtime.node_network_facts)) and returns a complete, checked address plan: pod and
+  - Runs once, on the controller (delegated to C(localhost) with C(run_once)), over the network facts of every
+    node (from M(kubelayer.runtime.node_network_facts)) and returns a complete, checked address plan (pod and
     service ranges, per-node pod subnets, capacity, the cluster DNS address, the pod MTU, the flannel
-    C(net-conf.json), and the matching kubeadm and kubespray settings.
+    C(net-conf.json), and the matching kubeadm and kubespray settings).
   - Refuses unsafe input with a single failure message listing every problem (also returned as RV(problems)),
     including any overlap, in either direction, between pod ranges, service ranges, node networks, node routes
     other than the default route, and O(reserved); see docs/canal-planning.md for every rule.
@@ -81,7 +81,7 @@ options:
         C(networks) (list of CIDR strings; interface addresses such as C(10.88.0.12/16) are accepted),
         C(routes) (list of CIDR strings; C(default), C(/0) and C(/1) routes are ignored) and C(mtu) (int, the
         underlay MTU); optionally C(subnets), the node's existing pod subnets (see O(assignments)).
-      - The C(node_network) fact of M(kubelayer.runtime.node_network_facts) is accepted as is: C(name)
+      - The C(node_network) fact of M(kubelayer.runtime.node_network_facts) is accepted as is; C(name)
         defaults to its C(hostname), C(routes) may be its route dicts (default and cluster-network routes are
         skipped), C(networks) may come from its C(interfaces).
       - A dict mapping node names to such entries is accepted too.
@@ -90,7 +90,8 @@ options:
   assignments:
     description:
       - Existing node to pod subnet assignments to keep (for example each node's C(spec.podCIDRs)), as a dict
-        C({node: [cidr, ...]}) (or C({node: {ipv4: cidr, ipv6: cidr}}), or a list of C({name, subnets})).
+        mapping each node name to a list of CIDRs (or to a dict with C(ipv4) and C(ipv6) keys), or as a list
+        of dicts with C(name) and C(subnets).
       - Kept assignments never move; new nodes get the lowest free subnets, in O(nodes) order. Routes and
         networks inside an assigned subnet (host-gw routes, flannel blackhole routes) are not conflicts.
     type: raw

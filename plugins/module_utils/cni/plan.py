@@ -162,6 +162,8 @@ class Parser:
         network that was probably meant; without it the host bits are dropped
         (interface addresses such as ``10.88.0.12/16``).
         """
+        if not isinstance(text, str):
+            return None, "%r is not a CIDR string" % (text,)
         key = (text, strict)
         hit = self.cache.get(key)
         if hit is not None:
@@ -591,14 +593,17 @@ def make_plan(params):
                 return True
         return False
 
+    if assigned_keys:
+        # routes into assigned node subnets are the cluster's own (host-gw routes to
+        # other nodes, flannel's blackhole route); an interface network there is not
+        for node in nodes:
+            node.nets = [(n, d) for n, d in node.nets if d.startswith("network") or not cluster_owned(n)]
     node_nets = {}
     for node in nodes:
         for net, _desc in node.nets:
             key = net.key
             if key not in node_nets:
                 node_nets[key] = net
-    if assigned_keys:
-        node_nets = dict((k, n) for k, n in node_nets.items() if not cluster_owned(n))
     index = RangeIndex(node_nets.values())
     special = [(parser.parse(c)[0], d) for c, d in SPECIAL_RANGES]
     avoid = RangeIndex([n for _j, n in reserved] + [n for n, _d in special])
