@@ -737,7 +737,8 @@ def _rename_namespace(objects, old, new):
             meta["name"] = new
         if meta.get("namespace") == old:
             meta["namespace"] = new
-        for subject in obj.get("subjects") or []:
+        subjects = obj.get("subjects")
+        for subject in subjects if isinstance(subjects, list) else []:
             if isinstance(subject, dict) and subject.get("namespace") == old:
                 subject["namespace"] = new
 
@@ -747,6 +748,18 @@ def _find(objects, kind, name=None):
         if isinstance(obj, dict) and obj.get("kind") == kind and (name is None or _get(obj, "metadata", "name") == name):
             return obj
     return None
+
+
+def _upstream_objects(upstream, key):
+    """Deep copies of the parsed upstream objects for ``key``; ``None`` when absent or not Kubernetes objects."""
+    docs = (upstream or {}).get(key)
+    if not isinstance(docs, list) or not docs:
+        return None
+    for doc in docs:
+        if not isinstance(doc, dict) or not isinstance(doc.get("kind"), _STRING_TYPES) or \
+                not isinstance(_get(doc, "metadata", "name"), _STRING_TYPES) or not _is_json_value(doc):
+            return None
+    return copy.deepcopy(docs)
 
 
 def _plan_local_path(reader, problems, upstream):
@@ -776,12 +789,12 @@ def _plan_local_path(reader, problems, upstream):
         problems.append("%s: local-path-provisioner has no snapshot support, remove snapshot_classes entry %r"
                         % (where, sub.text("name")))
 
-    manifest = (upstream or {}).get("local_path")
-    if not isinstance(manifest, list) or not manifest:
+    manifest = _upstream_objects(upstream, "local_path")
+    if manifest is None:
         problems.append("%s: the local-path-provisioner %s manifest is not available (upstream_dir with %s, from %s)"
                         % (where, LOCAL_PATH_VERSION, UPSTREAM_FILES["local_path"][0], UPSTREAM_URLS["local_path"]))
         return plan
-    objects = copy.deepcopy([o for o in manifest if isinstance(o, dict)])
+    objects = manifest
     upstream_sc = _find(objects, "StorageClass")
     config = _find(objects, "ConfigMap", "local-path-config")
     deployment = _find(objects, "Deployment", "local-path-provisioner")
@@ -793,7 +806,8 @@ def _plan_local_path(reader, problems, upstream):
     if namespace and namespace != "local-path-storage":
         _rename_namespace(objects, "local-path-storage", namespace)
     try:
-        cfg = json.loads(_get(config, "data", "config.json") or "{}")
+        raw = _get(config, "data", "config.json")
+        cfg = json.loads(raw if isinstance(raw, _STRING_TYPES) and raw else "{}")
     except ValueError as exc:
         problems.append("%s: upstream config.json is not JSON: %s" % (where, exc))
         return plan
@@ -803,8 +817,8 @@ def _plan_local_path(reader, problems, upstream):
     if not isinstance(config.get("data"), dict):
         config["data"] = {}
     config["data"]["config.json"] = json.dumps(cfg, indent=2, sort_keys=False)
-    containers = _get(deployment, "spec", "template", "spec", "containers") or []
-    for container in containers:
+    containers = _get(deployment, "spec", "template", "spec", "containers")
+    for container in containers if isinstance(containers, list) else []:
         if isinstance(container, dict) and container.get("name") == "local-path-provisioner":
             if image:
                 container["image"] = image
@@ -816,10 +830,14 @@ def _plan_local_path(reader, problems, upstream):
                 container["command"] = command
     for sub in specs:
         sc = copy.deepcopy(upstream_sc)
-        meta = sc.setdefault("metadata", {})
+        meta = sc["metadata"]
         meta["name"] = sub.text("name")
-        meta.setdefault("labels", {})["app.kubernetes.io/managed-by"] = MANAGED_BY
-        ann = meta.setdefault("annotations", {})
+        if not isinstance(meta.get("labels"), dict):
+            meta["labels"] = {}
+        meta["labels"]["app.kubernetes.io/managed-by"] = MANAGED_BY
+        if not isinstance(meta.get("annotations"), dict):
+            meta["annotations"] = {}
+        ann = meta["annotations"]
         ann.update(sub.str_map("annotations"))
         ann[DEFAULT_SC_ANNOTATION] = "true" if sub.flag("default", False) else "false"
         sc["reclaimPolicy"] = sub.text("reclaim_policy", sc.get("reclaimPolicy", "Delete"), choices=RECLAIM_POLICIES)
@@ -876,14 +894,14 @@ def _snapshot_settings(snapshot, problems):
 def _snapshot_steps(settings, upstream, problems):
     steps = []
     if settings["crds"] == "managed":
-        crds = (upstream or {}).get("snapshot_crds")
-        if not isinstance(crds, list) or not crds:
+        crds = _upstream_objects(upstream, "snapshot_crds")
+        if crds is None:
             problems.append("snapshot.crds: managed, but the external-snapshotter %s CRDs are not available "
                             "(upstream_dir with %s, from %s)" % (EXTERNAL_SNAPSHOTTER_VERSION,
                                                                  ", ".join(UPSTREAM_FILES["snapshot_crds"]),
                                                                  UPSTREAM_URLS["snapshot_crds"]))
         else:
-            objects = copy.deepcopy([o for o in crds if isinstance(o, dict)])
+            objects = crds
             steps.append({"phase": "snapshot-crds", "kind": "manifest", "driver": None, "name": "snapshot-crds",
                           "namespace": None, "objects": objects,
                           "source": "kubernetes-csi/external-snapshotter %s client/config/crd"
@@ -892,22 +910,25 @@ def _snapshot_steps(settings, upstream, problems):
                                     "name": _get(o, "metadata", "name"),
                                     "condition": {"type": "Established", "status": "True"}} for o in objects]})
     if settings["controller"] == "managed":
-        controller = (upstream or {}).get("snapshot_controller")
-        if not isinstance(controller, list) or not controller:
+        controller = _upstream_objects(upstream, "snapshot_controller")
+        if controller is None:
             problems.append("snapshot.controller: managed, but the external-snapshotter %s snapshot-controller "
                             "manifests are not available (upstream_dir with %s, from %s)"
                             % (EXTERNAL_SNAPSHOTTER_VERSION, ", ".join(UPSTREAM_FILES["snapshot_controller"]),
                                UPSTREAM_URLS["snapshot_controller"]))
         else:
             namespace = settings["namespace"] or "kube-system"
-            objects = copy.deepcopy([o for o in controller if isinstance(o, dict)])
+            objects = controller
             _rename_namespace(objects, "kube-system", namespace)
             deployment = _find(objects, "Deployment", "snapshot-controller")
             if deployment is not None:
                 if settings["replicas"] is not None:
-                    deployment.setdefault("spec", {})["replicas"] = settings["replicas"]
-                if settings["image"]:
-                    for container in _get(deployment, "spec", "template", "spec", "containers") or []:
+                    if not isinstance(deployment.get("spec"), dict):
+                        deployment["spec"] = {}
+                    deployment["spec"]["replicas"] = settings["replicas"]
+                containers = _get(deployment, "spec", "template", "spec", "containers")
+                if settings["image"] and isinstance(containers, list):
+                    for container in containers:
                         if isinstance(container, dict) and container.get("name") == "snapshot-controller":
                             container["image"] = settings["image"]
             steps.append({"phase": "snapshot-controller", "kind": "manifest", "driver": None,
