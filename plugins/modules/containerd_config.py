@@ -351,6 +351,7 @@ def apply(module):
                 os.unlink(tmp)
             result["validated"] = True
             if not ok:
+                result.update(changed=False, restart_required=False)
                 module.fail_json(msg="validate: containerd rejects the candidate config: %s" % error, **result)
         module.exit_json(**result)
 
@@ -366,6 +367,7 @@ def apply(module):
         result["validated"] = True
         if not ok:
             os.unlink(tmp)
+            result.update(changed=False, restart_required=False)
             module.fail_json(msg="validate: containerd rejects the candidate config, %s is unchanged: %s"
                              % (path, error), **result)
     if module.params["backup"] and not created:

@@ -170,7 +170,7 @@ def test_every_managed_setting_lands_where_the_release_reads_it(version, start):
 
 @pytest.mark.parametrize("version", [V20, V21, V23])
 def test_no_version2_cri_keys_left_on_2x(version):
-    _, data = run(fixture("debian-packaged-config.toml"), version, **FULL)
+    data = run(fixture("debian-packaged-config.toml"), version, **FULL)[1]
     cri = data["plugins"].get(CRI, {})
     assert set(cri) <= set(cs.KNOWN_STREAMING_KEYS)
     if version >= (2, 3):
@@ -178,7 +178,7 @@ def test_no_version2_cri_keys_left_on_2x(version):
 
 
 def test_v1_keeps_no_v3_tables_and_no_bin_dirs():
-    _, data = run(fixture("debian-packaged-config.toml"), V16, **FULL)
+    data = run(fixture("debian-packaged-config.toml"), V16, **FULL)[1]
     assert IMG not in data["plugins"] and RT not in data["plugins"]
     assert "bin_dirs" not in data["plugins"][CRI]["cni"]
 
@@ -213,13 +213,13 @@ def test_containerd_io_disabled_cri_is_removed(version):
 
 def test_other_disabled_plugins_survive_and_short_names_are_qualified():
     text = 'disabled_plugins = ["cri", "zfs", "io.containerd.snapshotter.v1.btrfs"]\n'
-    _, data = run(text, V17)
+    data = run(text, V17)[1]
     assert data["disabled_plugins"] == ["io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.btrfs"]
 
 
 def test_2x_strips_every_cri_plugin_id():
     text = 'version = 3\ndisabled_plugins = ["io.containerd.cri.v1.images", "io.containerd.grpc.v1.cri", "x.y"]\n'
-    _, data = run(text, V21)
+    data = run(text, V21)[1]
     assert data["disabled_plugins"] == ["x.y"]
 
 
@@ -283,7 +283,7 @@ def test_v3_to_v4_moves_server_sections():
 
 def test_v4_existing_server_plugin_section_wins():
     text = 'version = 3\n[grpc]\naddress = "/a.sock"\n[plugins."io.containerd.server.v1.grpc"]\naddress = "/b.sock"\n'
-    _, data = run(text, V23)
+    data = run(text, V23)[1]
     assert data["plugins"]["io.containerd.server.v1.grpc"]["address"] == "/b.sock"
 
 
@@ -307,14 +307,14 @@ def test_nvidia_hand_added_runtime_migrated_to_2_1():
 
 
 def test_cgroup_driver_auto_follows_pid1():
-    _, data = run(None, V17, pid1_systemd=False)
+    data = run(None, V17, pid1_systemd=False)[1]
     assert data["plugins"][CRI]["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is False
-    _, data = run(None, V17, pid1_systemd=True)
+    data = run(None, V17, pid1_systemd=True)[1]
     assert data["plugins"][CRI]["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is True
 
 
 def test_cgroup_driver_leaves_non_runc_handlers_alone():
-    _, data = run(None, V21, cgroup_driver="systemd", runtimes={"gvisor": {"kind": "gvisor"}})
+    data = run(None, V21, cgroup_driver="systemd", runtimes={"gvisor": {"kind": "gvisor"}})[1]
     gvisor = data["plugins"][RT]["containerd"]["runtimes"]["gvisor"]
     assert gvisor["runtime_type"] == "io.containerd.runsc.v1"
     assert gvisor["options"] == {"TypeUrl": "io.containerd.runsc.v1.options"}
@@ -363,18 +363,18 @@ def test_scalar_in_the_way_is_a_problem_not_a_traceback():
 
 def test_unchanged_values_keep_their_formatting():
     text = "version = 2\n[plugins.'io.containerd.grpc.v1.cri']\n  sandbox_image = 'registry.k8s.io/pause:3.10'  # pinned\n"
-    result, _ = run(text, V17, sandbox_image="registry.k8s.io/pause:3.10")
+    result = run(text, V17, sandbox_image="registry.k8s.io/pause:3.10")[0]
     assert "sandbox_image = 'registry.k8s.io/pause:3.10'  # pinned" in result.text
 
 
 def test_bool_is_not_int():
     text = "version = 2\n[plugins.'io.containerd.grpc.v1.cri']\nenable_selinux = 1\n"
-    _, data = run(text, V17, settings={"cri.runtime.enable_selinux": True})
+    data = run(text, V17, settings={"cri.runtime.enable_selinux": True})[1]
     assert data["plugins"][CRI]["enable_selinux"] is True
 
 
 def test_one_x_warns_about_imports():
-    result, _ = run('version = 2\nimports = ["/etc/containerd/conf.d/*.toml"]\n', V17)
+    result = run('version = 2\nimports = ["/etc/containerd/conf.d/*.toml"]\n', V17)[0]
     assert any("drop-in" in w for w in result.warnings)
 
 
@@ -390,7 +390,7 @@ def test_registry_tls_dropped_with_warning_on_2x():
 def test_runtime_root_becomes_options_root():
     text = ('version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n'
             'runtime_type = "io.containerd.runc.v2"\nruntime_root = "/run/runc-root"\n')
-    _, data = run(text, V20)
+    data = run(text, V20)[1]
     assert data["plugins"][RT]["containerd"]["runtimes"]["runc"]["options"]["Root"] == "/run/runc-root"
 
 
