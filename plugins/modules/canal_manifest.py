@@ -14,7 +14,7 @@ short_description: Build the Canal cluster manifests from the upstream canal.yam
 version_added: 0.1.0
 author: kubelayer.runtime developers (@kubelayer)
 description:
-  - Runs once, on the controller (C(delegate_to: localhost), C(run_once: true)).
+  - "Runs once, on the controller (C(delegate_to: localhost), C(run_once: true))."
   - Reads the upstream Calico C(canal.yaml) (a URL with its sha256, or a local file for air-gapped sites), refuses
     it when the checksum does not match, and patches it from the plan of M(kubelayer.runtime.canal_plan) with a
     structured YAML edit (every document loaded, dicts edited, documents dumped), never text substitution.
@@ -170,7 +170,7 @@ written:
   elements: str
   sample: [/srv/build/canal/10-canal.yaml]
 changes:
-  description: Every field that differs from upstream, as C(Kind/namespace/name: path).
+  description: "Every field that differs from upstream, as C(Kind/namespace/name: path)."
   returned: success
   type: list
   elements: str

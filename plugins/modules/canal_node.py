@@ -43,7 +43,7 @@ options:
     type: bool
     default: false
   extra_sysctls:
-    description: More sysctls to persist and set, as C({key: value}); they override the forwarding defaults.
+    description: "More sysctls to persist and set, as C({key: value}); they override the forwarding defaults."
     type: dict
     default: {}
   sysctl_file:
@@ -106,10 +106,11 @@ options:
     default: [portmap, bandwidth, host-local]
   cni_plugin_link_from:
     description:
-      - Directory holding packaged plugin binaries (Debian C(/usr/lib/cni)). Each plugin absent from O(cni_bin_dir)
-        is symlinked from there; a real file in O(cni_bin_dir) is never replaced. A link may point at a binary the
-        package installs later in the same play. Unset, nothing is linked.
-    type: path
+      - Directory holding packaged plugin binaries. Each plugin absent from O(cni_bin_dir) is symlinked from there;
+        a real file in O(cni_bin_dir) is never replaced. A link may point at a binary the package installs later in
+        the same play (Debian's and Fedora's C(containernetworking-plugins)). Unset, nothing is linked.
+      - V(auto) is C(/usr/lib/cni) where apt is the package manager and C(/usr/libexec/cni) where dnf is.
+    type: str
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -185,6 +186,11 @@ cni_plugins_missing:
   type: list
   elements: str
   sample: [portmap]
+package_manager:
+  description: The node's package manager (C(apt), C(dnf)) or null, for the task that installs missing plugins.
+  returned: success
+  type: str
+  sample: apt
 files:
   description: Files this run wrote or removed (or would, in check mode).
   returned: success
@@ -433,7 +439,7 @@ def main():
             cni_conf_dir=dict(type="path", default="/etc/cni/net.d"),
             cni_bin_dir=dict(type="path", default="/opt/cni/bin"),
             cni_plugins=dict(type="list", elements="str", default=["portmap", "bandwidth", "host-local"]),
-            cni_plugin_link_from=dict(type="path"),
+            cni_plugin_link_from=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -446,6 +452,11 @@ def main():
                          % (len(problems), "" if len(problems) == 1 else "s", "\n- ".join(problems)),
                          problems=problems)
 
+    package_manager = "apt" if module.get_bin_path("apt-get") else ("dnf" if module.get_bin_path("dnf") else None)
+    if p["cni_plugin_link_from"] == "auto":
+        p["cni_plugin_link_from"] = {"apt": "/usr/lib/cni", "dnf": "/usr/libexec/cni"}.get(package_manager)
+    elif p["cni_plugin_link_from"]:
+        p["cni_plugin_link_from"] = os.path.expanduser(p["cni_plugin_link_from"])
     worker = CanalNode(module)
     container = in_container()
     settings = node.sysctl_settings(p["ipv6"], p["extra_sysctls"])
@@ -463,7 +474,8 @@ def main():
     for warning in worker.warnings:
         module.warn(warning)
     result = dict(changed=worker.changed, sysctls=dict(settings), modules=module_state, networkmanager=nm,
-                  in_container=container, firewall=firewall, cni_plugins_missing=missing, files=worker.files)
+                  in_container=container, firewall=firewall, cni_plugins_missing=missing, files=worker.files,
+                  package_manager=package_manager)
     if module._diff:
         result["diff"] = worker.diffs
     module.exit_json(**result)
