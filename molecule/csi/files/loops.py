@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Lab loop devices for molecule/csi, on the host.
 
   loops.py attach LAB_DIR raw=6G,ext4=6G,part=6G,small=1G

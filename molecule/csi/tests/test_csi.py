@@ -82,7 +82,7 @@ def test_block_devices_reports_every_device(host, loops):
     result = _discover(host, [])
     paths = [d["path"] for d in result["block_devices"]]
     assert set(loops.values()) <= set(paths)
-    assert paths == sorted(paths, key=lambda p: os.path.basename(p))
+    assert paths == sorted(paths, key=os.path.basename)
 
 
 def test_block_devices_refuses_missing_device_and_ineligible_ones(host, loops):

@@ -229,6 +229,7 @@ def test_partition_record_is_never_eligible():
 def _fake_tree(tmp_path):
     """A fake / with /sys/block, /dev files holding real superblock bytes, mountinfo and swaps."""
     root = tmp_path
+
     def sysdev(name, devnum, sectors, ro="0", rot="1", holders=(), parts=()):
         base = root / "sys" / "block" / name
         (base / "queue").mkdir(parents=True)

@@ -311,7 +311,7 @@ def test_plan_properties(drivers, family):
     assert len(plan["kernel_modules"]) == len(set(plan["kernel_modules"]))
     assert ("rbd" in plan["kernel_modules"]) == ("rook-ceph" in names)
     assert bool(plan["sysctls"]) == bool(names & {"rook-ceph", "storageos"})
-    assert (node.render_modules_load(plan["kernel_modules"]) is None) == (not names & {"rook-ceph", "longhorn",
-                                                                                         "storageos"})
+    module_drivers = names & {"rook-ceph", "longhorn", "storageos"}
+    assert (node.render_modules_load(plan["kernel_modules"]) is None) == (not module_drivers)
     for pkg in plan["packages"]:
         assert any(pkg in node.PACKAGES[family].get(n, []) for n in names)
