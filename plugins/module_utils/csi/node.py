@@ -55,8 +55,9 @@ STORAGEOS_WARNING = ("storageos: StorageOS/Ondat is unmaintained upstream since 
 INITIATOR_PREFIX = {"debian": "iqn.1993-08.org.debian:01:", "redhat": "iqn.1994-05.com.redhat:"}
 HEADER = "# Managed by kubelayer.runtime (role csi): %s. Local edits are overwritten.\n"
 
-_BOOL_STRINGS = {"true": True, "yes": True, "on": True, "1": True,
-                 "false": False, "no": False, "off": False, "0": False}
+# the strings Ansible's boolean conversion accepts
+_BOOL_STRINGS = {"true": True, "yes": True, "on": True, "1": True, "t": True, "y": True,
+                 "false": False, "no": False, "off": False, "0": False, "f": False, "n": False}
 
 
 def _check_value(driver, option, kind, value, errors):
