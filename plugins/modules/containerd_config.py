@@ -200,7 +200,9 @@ path:
   type: str
   sample: /etc/containerd/config.toml
 restart_required:
-  description: Whether containerd must be restarted to apply the file (it changed).
+  description:
+    - Whether containerd must be restarted to apply the file, because it changed now or because the running
+      containerd started before the file's last change (a restart owed by an earlier run).
   returned: always
   type: bool
   sample: true
@@ -325,7 +327,8 @@ def apply(module):
     except (IOError, OSError) as exc:
         module.fail_json(msg="path: cannot read %s: %s" % (path, to_native(exc)))
     changed = current != new
-    result = dict(changed=changed, restart_required=changed, path=path, validated=False)
+    result = dict(changed=changed, restart_required=changed or _running_older_than(module, path),
+                  path=path, validated=False)
     if module._diff:
         result["diff"] = dict(
             before_header=path if current is not None else "%s (absent)" % path,
@@ -377,6 +380,42 @@ def apply(module):
         # the file may hold registry credentials: only root reads it
         os.chmod(path, 0o600)
     module.exit_json(**result)
+
+
+def _process_start(pid):
+    """Start of a process in seconds since the epoch (Linux /proc), or None."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open("/proc/stat") as f:
+            btime = [int(line.split()[1]) for line in f if line.startswith("btime ")][0]
+        return btime + int(fields[19]) / float(os.sysconf("SC_CLK_TCK"))
+    except (IOError, OSError, IndexError, ValueError):
+        return None
+
+
+def _running_older_than(module, path):
+    """True when containerd runs (systemd unit) and started before the file's last change,
+    so a restart is still owed from an earlier run."""
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        return False
+    systemctl = module.get_bin_path("systemctl")
+    if not systemctl:
+        return False
+    rc, out, dummy = module.run_command([systemctl, "show", "containerd.service", "--property=MainPID"])
+    if rc != 0:
+        return False
+    try:
+        pid = int(out.strip().split("=", 1)[1])
+    except (IndexError, ValueError):
+        return False
+    if pid <= 0:
+        return False
+    started = _process_start(pid)
+    # one second of slack: btime and clock ticks are coarse
+    return started is not None and started + 1 < mtime
 
 
 def _write_temp(module, directory, data):

@@ -177,7 +177,32 @@ def _set(doc, path, value, problems, where):
         return
     if key in parent and same_value(parent[key], value):
         return
+    fresh = key not in parent
     parent[key] = _to_toml(value)
+    if fresh:
+        _match_indent(parent, key)
+
+
+def _match_indent(parent, key):
+    """Indent a new key like its siblings (cosmetic; tomlkit guesses otherwise)."""
+    container = getattr(parent, "value", None)
+    body = getattr(container, "body", None)
+    if not body:
+        return
+    indent = None
+    for k, item in body:
+        if k is None or k.key == key or _is_table(item) or not hasattr(item, "trivia"):
+            continue
+        indent = item.trivia.indent
+        break
+    if indent is None:
+        header = (getattr(getattr(parent, "trivia", None), "indent", "") or "").split("\n")[-1]
+        if not header:
+            return
+        indent = header + "  "
+    for k, item in body:
+        if k is not None and k.key == key and hasattr(item, "trivia"):
+            item.trivia.indent = indent
 
 
 def _delete(doc, path):

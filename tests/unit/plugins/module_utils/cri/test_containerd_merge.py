@@ -400,3 +400,18 @@ def test_v1_7_defaults_migrated_to_2_1_sandbox_mode_becomes_sandboxer():
     assert runc["sandboxer"] == "podsandbox" and "sandbox_mode" not in runc
     cni = data["plugins"][RT]["cni"]
     assert "bin_dir" not in cni and cni["bin_dirs"] == ["/usr/lib/cni"]  # Debian builds default to /usr/lib/cni
+
+
+@pytest.mark.parametrize("version", [V17, V21, V23])
+def test_new_file_layout_is_plain(version):
+    result = run(None, version, sandbox_image="registry.k8s.io/pause:3.10", runtimes={"crun": {"kind": "crun"}})[0]
+    assert result.text.startswith("version = %d\n" % cs.schema_version(version))
+    # every header is followed directly by its first key, no stray blank lines or indents
+    for block in result.text.split("\n\n")[1:]:
+        lines = block.strip("\n").split("\n")
+        assert lines[0].startswith("[plugins.") and all(not line.startswith((" ", "\t")) for line in lines[1:]), block
+
+
+def test_added_keys_follow_the_files_indentation():
+    result = run(fixture("debian-packaged-config.toml"), V17, sandbox_image="registry.k8s.io/pause:3.10")[0]
+    assert '\n    sandbox_image = "registry.k8s.io/pause:3.10"\n' in result.text
