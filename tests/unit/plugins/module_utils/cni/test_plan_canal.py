@@ -307,3 +307,16 @@ def test_cidr_fields_accept_string_list_and_comma_forms(value):
 @pytest.mark.parametrize("value", [[], "", " , "])
 def test_empty_cidr_field_is_a_problem(value):
     has(refused(pod_cidrs=value), "pod_cidrs: must list one CIDR per IP family")
+
+
+def test_gc_state_is_restored():
+    import gc
+    assert gc.isenabled()
+    ok()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        ok()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
