@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kubelayer.runtime developers
-# Apache License 2.0 (see galaxy.yml)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -33,7 +33,7 @@ description:
     files, a README with the exact commands in order). The module never talks to a Kubernetes API server;
     the role C(kubelayer.runtime.csi) (entry point C(cluster)) applies RV(apply) with M(kubernetes.core.helm)
     and M(kubernetes.core.k8s).
-  - Runs on the controller (C(delegate_to: localhost)); needs PyYAML, and kubernetes-validate and jsonschema
+  - Runs on the controller (delegated to C(localhost)); needs PyYAML, and kubernetes-validate and jsonschema
     for O(validate=true).
 options:
   drivers:
@@ -121,7 +121,7 @@ attributes:
     support: full
     platforms: posix
 notes:
-  - The module runs on the controller; use C(delegate_to: localhost) and C(run_once: true).
+  - The module runs on the controller; delegate it to C(localhost) and run it once (C(run_once)).
 seealso:
   - module: kubernetes.core.helm
   - module: kubernetes.core.k8s

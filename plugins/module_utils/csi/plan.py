@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubelayer.runtime developers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Cluster-side CSI install plan (pure logic, controller side, no Ansible imports).
 
 ``build_plan(drivers, snapshot=None, upstream=None, kubernetes_version=None)`` turns the
