@@ -78,7 +78,8 @@ def render_summary(nodes, network=None, storage=None, outputs=None):
         rows = [
             ("drivers", storage.get("drivers")),
             ("default StorageClass", storage.get("default_storage_class")),
-            ("steps", storage.get("steps")),
+            ("steps", ["%s %s" % (s.get("phase"), s.get("name")) for s in storage.get("steps") or [] if isinstance(s, dict)]),
+            ("storage classes", storage.get("storage_classes")),
         ]
         lines.extend(render_table(["", ""], rows)[2:])
         for warning in storage.get("warnings") or []:
