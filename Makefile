@@ -50,7 +50,7 @@ lab-down: ## remove the demo lab
 	lab/lab.sh down
 
 demo: lab-up ## build the lab, run the site playbook on 3 nodes, print the summary
-	ansible-playbook -i lab/inventory.yml playbooks/site.yml
+	ansible-playbook -i inventories/lab/hosts.yml playbooks/site.yml
 
 unit: venv ## pure-logic unit tests (pytest + hypothesis)
 	tests/utils/run-pytest.sh tests/unit
