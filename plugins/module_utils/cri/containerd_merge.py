@@ -242,6 +242,24 @@ def _trivial(value):
 # migration
 
 
+def _set_version(doc, value):
+    """Set the top-level ``version``; a new one goes before the first top-level key (cosmetic)."""
+    if "version" in doc:
+        doc["version"] = value
+        return
+    body = getattr(doc, "body", None)
+    insert_at = getattr(doc, "_insert_at", None)
+    if body and insert_at is not None:
+        for idx, (key, dummy) in enumerate(body):
+            if key is not None:
+                try:
+                    insert_at(idx, "version", value)
+                    return
+                except (TOMLKitError, TypeError, ValueError, KeyError, IndexError):
+                    break
+    doc["version"] = value
+
+
 def file_version(doc):
     """The config version of a parsed file (no ``version`` key = 1), or None when invalid."""
     if "version" not in doc:
@@ -285,7 +303,7 @@ def _migrate_v1(doc, problems, warnings):
             new.append(v)
         if not same_value(values, new):
             doc[key] = new
-    doc["version"] = 2
+    _set_version(doc, 2)
 
 
 def _move(doc, src, dst, problems, warnings, where="path"):

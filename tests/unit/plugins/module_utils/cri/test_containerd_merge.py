@@ -415,3 +415,12 @@ def test_new_file_layout_is_plain(version):
 def test_added_keys_follow_the_files_indentation():
     result = run(fixture("debian-packaged-config.toml"), V17, sandbox_image="registry.k8s.io/pause:3.10")[0]
     assert '\n    sandbox_image = "registry.k8s.io/pause:3.10"\n' in result.text
+
+
+@pytest.mark.parametrize("version", [V17, V21, V23])
+def test_containerd_io_comments_survive(version):
+    result = run(fixture("containerd.io-disabled-cri.toml"), version, sandbox_image="registry.k8s.io/pause:3.10")[0]
+    for line in fixture("containerd.io-disabled-cri.toml").splitlines():
+        if line.startswith("#"):
+            assert line in result.text
+    assert "disabled_plugins = []" in result.text
