@@ -28,6 +28,7 @@ __metaclass__ = type
 
 import copy
 import json
+import math
 import re
 
 DRIVERS = ("rook-ceph", "quobyte", "nfs", "local-path", "longhorn", "storageos")
@@ -155,7 +156,7 @@ def _is_json_value(value, depth=0):
     if depth > 64:
         return False
     if value is None or isinstance(value, (bool, int, float) + _STRING_TYPES):
-        if isinstance(value, float) and value != value:  # NaN
+        if isinstance(value, float) and math.isnan(value):
             return False
         return True
     if isinstance(value, (list, tuple)):
@@ -257,7 +258,7 @@ class _Reader(object):
                 self._bad(key, "keys must be non-empty strings, got %r" % (k,))
             elif isinstance(v, bool):
                 out[k] = "true" if v else "false"
-            elif isinstance(v, _STRING_TYPES + (int,)) or (isinstance(v, float) and v == v):
+            elif isinstance(v, _STRING_TYPES + (int,)) or (isinstance(v, float) and not math.isnan(v)):
                 out[k] = str(v)
             else:
                 self._bad("%s.%s" % (key, k), "must be a string, got %s" % type(v).__name__)
@@ -602,8 +603,8 @@ def _plan_quobyte(reader, problems):
     version = _check_version(reader, QUOBYTE_VERSION, problems)
     repo = reader.text("repo", QUOBYTE_REPO)
     registry = reader.text("registry", required=True,
-                          what="the Quobyte registry address(es) the clients mount from, e.g. "
-                               "'registry1:7861,registry2:7861' or a QNS id")
+                           what="the Quobyte registry address(es) the clients mount from, e.g. "
+                                "'registry1:7861,registry2:7861' or a QNS id")
     api_url = reader.text("api_url", "http://quobyte-api.default.svc.cluster.local:7860")
     if api_url is not None and not re.match(r"^https?://[^\s/]+", api_url):
         problems.append("%s.api_url: must be an http(s) URL, got %r" % (where, api_url))
@@ -842,7 +843,7 @@ def _plan_local_path(reader, problems, upstream):
         ann[DEFAULT_SC_ANNOTATION] = "true" if sub.flag("default", False) else "false"
         sc["reclaimPolicy"] = sub.text("reclaim_policy", sc.get("reclaimPolicy", "Delete"), choices=RECLAIM_POLICIES)
         sc["volumeBindingMode"] = sub.text("volume_binding_mode", sc.get("volumeBindingMode", "WaitForFirstConsumer"),
-                                          choices=BINDING_MODES)
+                                           choices=BINDING_MODES)
         params = sub.str_map("parameters")
         if params:
             sc["parameters"] = params
