@@ -120,3 +120,28 @@ def test_probe_reports_nothing_left_to_do(host, loops):
     assert result["packages_missing"] == []
     assert result["service_actions"] == []
     assert result["in_container"] is True
+
+
+def test_longhorn_storageos_quobyte_in_check_mode_plan_without_writing(host, node):
+    """Drivers the lab cannot run (no iSCSI/LIO in the host kernel) are still planned on the real node."""
+    args = {"drivers": [{"name": "longhorn", "multipathd": "blacklist"}, {"name": "storageos"},
+                        {"name": "quobyte", "client_mount_point": "/srv/kubelayer-quobyte"}]}
+    result = host.ansible("kubelayer.runtime.csi_node", json.dumps(args), check=True)
+    assert result["changed"] is True
+    # nfs-common (nfs) and dmsetup (pulled in by lvm2, rook-ceph) are already there after the converge
+    assert result["packages_missing"] == ["cryptsetup", "open-iscsi"]
+    assert result["packages"] == ["cryptsetup", "dmsetup", "nfs-common", "open-iscsi"]
+    assert {"name": "iscsid.service", "state": "started", "enabled": True, "present": False} in result["service_actions"]
+    assert set(result["kernel_modules"]) == {"iscsi_tcp", "dm_crypt", "configfs", "target_core_mod",
+                                             "target_core_user", "tcm_loop", "uio"}
+    for path in ("/etc/iscsi/initiatorname.iscsi", "/etc/multipath/conf.d/kubelayer-longhorn.conf",
+                 "/srv/kubelayer-quobyte"):
+        assert not node.file(path).exists
+
+
+def test_quobyte_host_mode_needs_the_native_client_mounted(host):
+    args = {"drivers": [{"name": "quobyte", "client_mode": "host", "client_mount_point": "/mnt/quobyte"}]}
+    errors = _failing(host, "kubelayer.runtime.csi_node", args)["errors"]
+    assert len(errors) == 1
+    assert errors[0].startswith("quobyte: client_mode host needs the native Quobyte client mounted at "
+                                "/mnt/quobyte/mounts")
