@@ -135,3 +135,15 @@ def test_rollback_left_a_working_runtime(host):
     backups = host.check_output("ls /etc/containerd").split()
     assert any(name.startswith("config.toml.") for name in backups)
     assert {c["type"]: c["status"] for c in _cri_status(host)["conditions"]}["RuntimeReady"] is True
+
+
+def test_tarball_install_on_trixie(host):
+    """side_effect replaced trixie's packages by the release-tarball install (local mirror, sha256 checked)."""
+    tarball = _name(host) == "cri-trixie"
+    assert host.file("/usr/local/bin/containerd").exists is tarball
+    assert host.file("/usr/local/bin/runc").exists is tarball
+    assert host.package("containerd").is_installed is not tarball
+    if tarball:
+        unit = host.file("/etc/systemd/system/containerd.service").content_string
+        assert "ExecStart=/usr/local/bin/containerd --config /etc/containerd/config.toml" in unit
+        assert host.check_output("systemctl show -p FragmentPath containerd") == "FragmentPath=/etc/systemd/system/containerd.service"
