@@ -1,6 +1,5 @@
-#!/usr/bin/env python3
 # Copyright: kubelayer.runtime developers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """canal_plan scaling benchmark: plan 500, 5,000 and 50,000 nodes.
 
     .venv/bin/python benchmarks/bench_canal_plan.py                    # markdown table
@@ -114,7 +113,7 @@ def measure(nodes, params, repeat):
     params = dict(params, nodes=nodes)
     best = best_cpu = None
     plan = problems = None
-    for _ in range(repeat):
+    for _attempt in range(repeat):
         seconds, cpu, plan, problems = run_once(params)
         best = seconds if best is None else min(best, seconds)
         best_cpu = cpu if best_cpu is None else min(best_cpu, cpu)

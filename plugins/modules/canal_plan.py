@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kubelayer.runtime developers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -21,7 +21,7 @@ description:
     including any overlap, in either direction, between pod ranges, service ranges, node networks, node routes
     other than the default route, and O(reserved); see docs/canal-planning.md for every rule.
   - Every option is validated by the module itself (they are C(raw)), so that one run reports all problems
-    at once; the types below are the accepted shapes.
+    at once; each option's description gives the accepted shapes.
   - Uses only the Python standard library (C(ipaddress)); it changes nothing.
 author: kubelayer.runtime developers (@kubelayer)
 options:
@@ -92,8 +92,9 @@ options:
       - Existing node to pod subnet assignments to keep (for example each node's C(spec.podCIDRs)), as a dict
         mapping each node name to a list of CIDRs (or to a dict with C(ipv4) and C(ipv6) keys), or as a list
         of dicts with C(name) and C(subnets).
-      - Kept assignments never move; new nodes get the lowest free subnets, in O(nodes) order. Routes and
-        networks inside an assigned subnet (host-gw routes, flannel blackhole routes) are not conflicts.
+      - Kept assignments never move; new nodes get the lowest free subnets, in O(nodes) order. Node routes
+        into an assigned subnet (host-gw routes, flannel blackhole routes) are not conflicts; node interface
+        networks there still are.
     type: raw
     default: {}
 attributes:

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kubelayer.runtime developers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -35,7 +35,7 @@ options:
       - Python regular expression matching the names of interfaces owned by the cluster network.
       - Their networks, and routes whose every next hop uses them, do not count as node networks/routes.
     type: str
-    default: '^(flannel[.-].*|flannel-wg(-v6)?|cali.*|cni\d*|kube-ipvs0|kube-bridge|tunl0|vxlan\.calico|vxlan-v6\.calico|wireguard\.cali|wg-v6\.cali|nodelocaldns)$'
+    default: '^(flannel.*|cali.*|cni\d*|kube-ipvs0|kube-bridge|tunl0|vxlan(-v6)?\.calico|wireguard\.cali|wg-v6\.cali|nodelocaldns)$'
 attributes:
   check_mode:
     support: full
@@ -110,20 +110,22 @@ ansible_facts:
         routes:
           description: Every route of every table, both families, with C(dst) (CIDR; C(default) is C(0.0.0.0/0) or C(::/0)),
             C(family), C(type), C(table), C(dev), C(devices), C(gateway), C(gateways) (multipath next hops), C(protocol),
-            C(scope), C(metric), C(default) and C(cni).
+            C(scope), C(metric), C(default), C(cni) and C(address_route) (a kernel-made local-table entry for an
+            interface address, covered by that interface's network).
           type: list
           elements: dict
           sample:
             - {dst: 172.31.0.0/16, family: ipv4, type: unicast, table: "51820", dev: wg0, devices: [wg0],
                gateway: 10.200.0.1, gateways: [10.200.0.1], protocol: null, scope: null, metric: null,
-               default: false, cni: false}
+               default: false, cni: false, address_route: false}
         networks:
           description: Connected networks of the interfaces not owned by the cluster network (both families, no duplicates).
           type: list
           elements: str
           sample: [127.0.0.0/8, "::1/128", 10.88.0.0/16, "fe80::/64"]
         route_destinations:
-          description: Destinations of every route that is neither default-like nor via cluster-network interfaces.
+          description: Destinations of every route that is not default-like, not via cluster-network interfaces and
+            not an C(address_route).
           type: list
           elements: str
           sample: [10.88.0.0/16, 172.31.0.0/16, "fd42:99::/48"]

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubelayer.runtime developers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Parse iproute2 JSON (``ip -j``) into node network facts.
 
 Pure logic: no Ansible imports, stdlib only, Python 3.8 syntax. The module
@@ -35,8 +35,8 @@ IP_COMMANDS = {
 # ranges once Canal runs, so they must not count as "node networks" that a plan
 # has to avoid (otherwise re-planning a running cluster would always fail).
 DEFAULT_CNI_INTERFACE_PATTERN = (
-    r"^(flannel[.-].*|flannel-wg(-v6)?|cali.*|cni\d*|kube-ipvs0|kube-bridge|tunl0|"
-    r"vxlan\.calico|vxlan-v6\.calico|wireguard\.cali|wg-v6\.cali|nodelocaldns)$"
+    r"^(flannel.*|cali.*|cni\d*|kube-ipvs0|kube-bridge|tunl0|vxlan"
+    r"(-v6)?\.calico|wireguard\.cali|wg-v6\.cali|nodelocaldns)$"
 )
 
 
@@ -200,6 +200,9 @@ def parse_routes(route_data, family, cni_pattern=DEFAULT_CNI_INTERFACE_PATTERN):
             "metric": item.get("metric"),
             "default": is_default_like(dst),
             "cni": bool(devices) and bool(cni_re) and all(cni_re.match(d) for d in devices),
+            # the kernel's own local/broadcast/multicast entries for the interface addresses
+            # (already covered by the interfaces' networks)
+            "address_route": str(table) == "local" and item.get("protocol") == "kernel",
         })
     return routes
 
@@ -234,7 +237,8 @@ def build_facts(addr_data, route4_data, route6_data, underlay_interface=None,
     Returns a dict with ``interfaces`` (every interface, address, connected
     network, MTU), ``routes`` (every route of every table, both families),
     ``networks`` (connected networks of non-CNI interfaces), ``route_destinations``
-    (destinations of routes that are neither default-like nor via CNI interfaces),
+    (destinations of routes that are neither default-like, nor via CNI interfaces,
+    nor the kernel's local-table entries for the interface addresses),
     ``mtu`` (smallest MTU of the underlay interfaces: ``underlay_interface`` if
     given, else those carrying a default route) and ``underlay_interfaces``.
     """
@@ -252,7 +256,7 @@ def build_facts(addr_data, route4_data, route6_data, underlay_interface=None,
     destinations = []
     seen = set()
     for route in routes:
-        if route["default"] or route["cni"]:
+        if route["default"] or route["cni"] or route["address_route"]:
             continue
         if route["dst"] not in seen:
             seen.add(route["dst"])

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubelayer.runtime developers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Canal (flannel + Calico policy) address planning.
 
 Pure logic: no Ansible imports, stdlib only (``ipaddress``, ``bisect``),
@@ -363,7 +363,7 @@ def _node_ranges(index, raw, node, parser, problems, what):
         this_desc = desc
         if isinstance(entry, dict):
             # node_network_facts route (or interface address) shape
-            if entry.get("default") or entry.get("cni"):
+            if entry.get("default") or entry.get("cni") or entry.get("address_route"):
                 continue
             text = entry.get("dst", entry.get("network", entry.get("cidr")))
             details = ["%s %s" % (k, entry[k]) for k in ("table", "dev") if isinstance(entry.get(k), str)]
@@ -645,6 +645,7 @@ def _make_plan(params):
 
     # --- auto selection (only on otherwise valid input: it would mislead) ---
     parse_failed = bool(problems)
+
     def free(net, taken):
         if index.any_overlap(net) or avoid.any_overlap(net):
             return False

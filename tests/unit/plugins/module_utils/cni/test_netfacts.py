@@ -83,7 +83,18 @@ def test_lab_nodes_show_podman_network(source):
     assert default["default"] and default["gateway"] == "10.88.0.1" and default["table"] == "main"
     # local table: the node's own address as a host route, typed
     local = route(facts, [a["address"] for a in eth0["addresses"] if a["family"] == "ipv4"][0] + "/32")
-    assert local["type"] == "local" and local["table"] == "local"
+    assert local["type"] == "local" and local["table"] == "local" and local["address_route"]
+    assert local["dst"] not in facts["route_destinations"]  # covered by eth0's network
+    assert not route(facts, "10.88.0.0/16")["address_route"]
+
+
+def test_user_routes_in_the_local_table_still_count():
+    # AnyIP / tproxy: "ip route add local 10.50.0.0/16 dev lo table local" (protocol boot, not kernel)
+    routes = [{"type": "local", "dst": "10.50.0.0/16", "dev": "lo", "table": "local", "protocol": "boot"},
+              {"type": "local", "dst": "10.1.2.3", "dev": "eth0", "table": "local", "protocol": "kernel"}]
+    facts = build_facts([], routes, [])
+    assert facts["route_destinations"] == ["10.50.0.0/16"]
+    assert [r["address_route"] for r in facts["routes"]] == [False, True]
 
 
 def test_host_capture_mtu_1400_and_ipv6_default():
