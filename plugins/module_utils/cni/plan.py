@@ -254,13 +254,16 @@ class RangeIndex:
         return bool(self.overlapping(q, limit=1))
 
 
+_DIGITS = re.compile(r"^[0-9]{1,9}$")
+
+
 def _int_option(name, value, default, low, high, problems):
     if value is None:
         return default
     if isinstance(value, bool):
         problems.append("%s: %r is not an integer" % (name, value))
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _DIGITS.match(value.strip()):
         value = int(value.strip())
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -284,30 +287,37 @@ def _as_list(value):
 
 
 def _cidr_field(name, value, parser, problems):
-    """Parse pod_cidrs/service_cidrs: ``{family: Net}`` and ``{family: 'auto'}``."""
+    """Parse pod_cidrs/service_cidrs: ``{family: Net}`` and the families asked for with ``auto``."""
     chosen = {}
     auto = []
+    seen = {}   # family -> text of the entry that took it (also when that entry had host bits set)
     items = _as_list(value if value is not None else "auto")
     if not items:
         problems.append("%s: must list one CIDR per IP family (or be 'auto')" % name)
     for item in items:
         if isinstance(item, str) and item.strip().lower() in AUTO_WORDS:
             family = AUTO_WORDS[item.strip().lower()]
-            if family in chosen or family in auto:
-                problems.append("%s: two %s entries ('%s')" % (name, LABEL[family], item))
-            else:
-                auto.append(family)
+            text = "auto"
+            net = None
+        else:
+            net, error = parser.parse(item)
+            if error:
+                problems.append("%s: %s" % (name, error))
+                net, _error = parser.parse_loose(item)
+                if net is not None:
+                    seen.setdefault(net.family, str(item).strip())
+                continue
+            family = net.family
+            text = str(net)
+        if family in seen:
+            problems.append("%s: two %s entries (%s and %s); give at most one per IP family"
+                            % (name, LABEL[family], seen[family], text))
             continue
-        net, error = parser.parse(item)
-        if error:
-            problems.append("%s: %s" % (name, error))
-            continue
-        if net.family in chosen or net.family in auto:
-            other = chosen.get(net.family, "auto")
-            problems.append("%s: two %s CIDRs (%s and %s); give at most one per IP family"
-                            % (name, LABEL[net.family], other, net))
-            continue
-        chosen[net.family] = net
+        seen[family] = text
+        if net is None:
+            auto.append(family)
+        else:
+            chosen[family] = net
     return chosen, auto
 
 
@@ -739,6 +749,13 @@ def _make_plan(params):
             elif node_prefix[family] is not None and net.prefix != node_prefix[family]:
                 problems.append("assignments: node %s subnet %s is not a /%d (node_prefix%s)"
                                 % (name, net, node_prefix[family], "" if family == "ipv4" else "_v6"))
+    owner_of_subnet = {}
+    for name in sorted(assignments):
+        for net in assignments[name].values():
+            if net.key in owner_of_subnet:
+                problems.append("assignments: nodes %s and %s share the subnet %s" % (owner_of_subnet[net.key], name, net))
+            else:
+                owner_of_subnet[net.key] = name
     if problems:
         return None, problems, warnings
 
@@ -751,16 +768,13 @@ def _make_plan(params):
         used = {}
         for name in sorted(assignments):
             net = assignments[name].get(family)
-            if net is None:
-                continue
-            idx = (net.start - pod.start) >> step_bits
-            if idx in used:
-                problems.append("assignments: nodes %s and %s share the subnet %s" % (used[idx], name, net))
-                continue
-            used[idx] = name
+            if net is not None:
+                used[(net.start - pod.start) >> step_bits] = name
         cursor = 0
         limit = 1 << (np_ - pod.prefix)
-        ordered = [n.name for n in nodes] + [n for n in sorted(assignments) if n not in set(x.name for x in nodes)]
+        # inventory order, then assigned nodes not in the inventory (kept: --limit runs, nodes outside the play)
+        in_inventory = set(n.name for n in nodes)
+        ordered = [n.name for n in nodes] + [n for n in sorted(assignments) if n not in in_inventory]
         for name in ordered:
             have = assignments.get(name, {}).get(family)
             if have is None:

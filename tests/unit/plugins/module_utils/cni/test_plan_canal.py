@@ -165,9 +165,9 @@ def test_max_pods_against_usable_addresses():
 
 
 def test_two_cidrs_of_one_family():
-    has(refused(pod_cidrs=["10.244.0.0/16", "10.245.0.0/16"]), "two IPv4 CIDRs")
+    has(refused(pod_cidrs=["10.244.0.0/16", "10.245.0.0/16"]), "two IPv4 entries")
     has(refused(service_cidrs="fd10:96::/112,fd10:97::/112", pod_cidrs=["10.1.0.0/16", "fd10:1::/48"]),
-        "two IPv6 CIDRs")
+        "two IPv6 entries")
     has(refused(pod_cidrs=["auto", "10.245.0.0/16"]), "two IPv4")
 
 
@@ -323,3 +323,31 @@ def test_gc_state_is_restored():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "9" * 5000, "1e3", "", " ", "0x18", -0.5, float("inf"), float("nan"), [24], {}])
+def test_odd_integers_are_problems_not_tracebacks(value):
+    has(refused(node_prefix=value), "node_prefix")
+
+
+def test_integer_strings_and_whole_floats_are_accepted():
+    plan = ok(node_prefix="24", max_pods=" 110 ", expected_nodes=3.0)
+    assert plan["node_prefix"] == 24 and plan["expected_nodes"] == 3
+
+
+def test_assigned_nodes_outside_the_inventory_keep_their_subnets():
+    plan = ok(nodes=[dict(NODE, name="a")], assignments={"gone": ["10.244.0.0/24"]})
+    assert plan["nodes"] == {"a": {"ipv4": "10.244.1.0/24"}, "gone": {"ipv4": "10.244.0.0/24"}}
+
+
+def test_shared_assignment_is_listed_with_other_problems():
+    problems = refused(pod_cidrs="10.244.0.0/16", backend="udp",
+                       assignments={"a": ["10.244.0.0/24"], "b": ["10.244.0.0/24"]})
+    has(problems, "share the subnet")
+    has(problems, "backend")
+
+
+def test_second_entry_of_a_family_is_reported_even_after_a_host_bits_error():
+    problems = refused(pod_cidrs=["10.244.1.0/16", "10.245.0.0/16"])
+    has(problems, "did you mean 10.244.0.0/16?")
+    has(problems, "two IPv4 entries (10.244.1.0/16 and 10.245.0.0/16)")
