@@ -221,7 +221,7 @@ def read_source(module, src):
         if info.get("status") != 200 or resp is None:
             module.fail_json(msg="src: could not download %s: %s %s" % (src, info.get("status"), info.get("msg")))
         return resp.read()
-    path = os.path.expanduser(src)
+    path = src
     try:
         with open(path, "rb") as handle:
             return handle.read()
@@ -294,8 +294,9 @@ def main():
     problems.extend(manifest.check_plan(plan))
     problems.extend(manifest.check_options(options))
     if problems:
-        module.fail_json(msg="canal_manifest: %d problem%s:\n- %s" % (len(problems), "" if len(problems) == 1 else "s",
-                                                                    "\n- ".join(problems)), problems=problems)
+        module.fail_json(msg="canal_manifest: %d problem%s:\n- %s"
+                         % (len(problems), "" if len(problems) == 1 else "s", "\n- ".join(problems)),
+                         problems=problems)
 
     raw = read_source(module, p["src"])
     actual = hashlib.sha256(raw).hexdigest()

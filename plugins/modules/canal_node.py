@@ -455,8 +455,6 @@ def main():
     package_manager = "apt" if module.get_bin_path("apt-get") else ("dnf" if module.get_bin_path("dnf") else None)
     if p["cni_plugin_link_from"] == "auto":
         p["cni_plugin_link_from"] = {"apt": "/usr/lib/cni", "dnf": "/usr/libexec/cni"}.get(package_manager)
-    elif p["cni_plugin_link_from"]:
-        p["cni_plugin_link_from"] = os.path.expanduser(p["cni_plugin_link_from"])
     worker = CanalNode(module)
     container = in_container()
     settings = node.sysctl_settings(p["ipv6"], p["extra_sysctls"])

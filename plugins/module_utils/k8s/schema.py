@@ -83,8 +83,9 @@ def _crd_index(crds):
         for version in spec.get("versions") or []:
             if not version.get("served", True):
                 continue
-            schema = ((version.get("schema") or {}).get("openAPIV3Schema")) or {"type": "object",
-                                                                                 "x-kubernetes-preserve-unknown-fields": True}
+            schema = (version.get("schema") or {}).get("openAPIV3Schema")
+            if not schema:
+                schema = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
             index[(group, kind, version.get("name"))] = (schema, scope)
     return index
 

@@ -72,8 +72,8 @@ def test_check_mode_and_diff_write_nothing(tmp_path, capsys):
     res = run(capsys, check_mode=True, diff=True, src=CANAL, checksum=SHA, dest=dest, plan={"plan": LAB_PLAN})
     assert res["changed"] is True
     assert not os.path.exists(dest)
-    assert [d["after_header"] for d in res["diff"]] == [os.path.join(dest, n) for n in
-                                                         ("00-canal-crds.yaml", "10-canal.yaml", "kustomization.yaml")]
+    names = ("00-canal-crds.yaml", "10-canal.yaml", "kustomization.yaml")
+    assert [d["after_header"] for d in res["diff"]] == [os.path.join(dest, n) for n in names]
     assert all(d["before"] == "" for d in res["diff"])
 
 

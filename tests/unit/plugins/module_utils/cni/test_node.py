@@ -11,8 +11,8 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import node
 def test_sysctls_ipv4_and_dual_stack():
     assert node.sysctl_settings() == [("net.ipv4.ip_forward", "1")]
     assert node.sysctl_settings(ipv6=True) == [("net.ipv4.ip_forward", "1"), ("net.ipv6.conf.all.forwarding", "1")]
-    text = node.render_sysctl(node.sysctl_settings(True, {"net.netfilter.nf_conntrack_max": 1000000,
-                                                           "net.ipv4.ip_forward": True}))
+    extra = {"net.netfilter.nf_conntrack_max": 1000000, "net.ipv4.ip_forward": True}
+    text = node.render_sysctl(node.sysctl_settings(True, extra))
     assert text == (node.HEADER + "net.ipv6.conf.all.forwarding = 1\nnet.ipv4.ip_forward = 1\n"
                     "net.netfilter.nf_conntrack_max = 1000000\n")
 
