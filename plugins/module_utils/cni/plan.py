@@ -318,7 +318,7 @@ def _cidr_field(name, value, parser, problems):
             auto.append(family)
         else:
             chosen[family] = net
-    return chosen, auto
+    return chosen, auto, list(seen)
 
 
 def _bare_auto(value):
@@ -589,8 +589,8 @@ def _make_plan(params):
     else:
         backend = backend.strip().lower()
 
-    pods, pods_auto = _cidr_field("pod_cidrs", params.get("pod_cidrs"), parser, problems)
-    services, services_auto = _cidr_field("service_cidrs", params.get("service_cidrs"), parser, problems)
+    pods, pods_auto, pods_seen = _cidr_field("pod_cidrs", params.get("pod_cidrs"), parser, problems)
+    services, services_auto, _seen = _cidr_field("service_cidrs", params.get("service_cidrs"), parser, problems)
 
     reserved = []
     for j, item in enumerate(_as_list(params.get("reserved"))):
@@ -622,7 +622,7 @@ def _make_plan(params):
         svc_families = list(pod_families)
         services_auto = list(svc_families)
     for family in svc_families:
-        if family not in pod_families:
+        if family not in pod_families and family not in pods_seen:
             problems.append("service_cidrs: has an %s range but pod_cidrs has none" % LABEL[family])
 
     # node ranges: owners kept per distinct CIDR, but cluster-owned subnets
@@ -701,6 +701,13 @@ def _make_plan(params):
     cluster = [("pod_cidrs", pods[f]) for f in pod_order] + [("service_cidrs", services[f]) for f in svc_order]
     _overlap_problems(cluster, index, nodes, special, reserved, problems)
 
+    for family in FAMILIES:
+        np_ = node_prefix[family]
+        usable = _usable(family, np_) if np_ is not None else None
+        if (family in pod_families or family in pods_seen) and usable is not None and max_pods is not None \
+                and usable < max_pods:
+            problems.append("%s: /%d leaves %d usable pod addresses per node, below max_pods %d"
+                            % ("node_prefix" if family == "ipv4" else "node_prefix_v6", np_, max(usable, 0), max_pods))
     per_family = {}
     for family in pod_order:
         pod = pods[family]
@@ -714,14 +721,11 @@ def _make_plan(params):
             continue
         if np_ - pod.prefix > NODE_MASK_MAX_DIFF:
             problems.append("%s: %d is more than %d bits longer than the %s pod range %s (kubeadm/KCM limit); "
-                            "use a smaller pod range or node_prefix <= %d"
-                            % (opt, np_, NODE_MASK_MAX_DIFF, LABEL[family], pod, pod.prefix + NODE_MASK_MAX_DIFF))
+                            "use a larger pod range or %s <= %d"
+                            % (opt, np_, NODE_MASK_MAX_DIFF, LABEL[family], pod, opt, pod.prefix + NODE_MASK_MAX_DIFF))
             continue
         max_nodes = 1 << (np_ - pod.prefix)
         usable = _usable(family, np_)
-        if max_pods is not None and usable < max_pods:
-            problems.append("%s: /%d leaves %d usable pod addresses per node, below max_pods %d"
-                            % (opt, np_, max(usable, 0), max_pods))
         if expected is not None and max_nodes < expected:
             problems.append("pod_cidrs: %s with /%d node subnets holds %d nodes, below expected_nodes %d "
                             "(use a /%d pod range or a longer %s)"

@@ -351,3 +351,9 @@ def test_second_entry_of_a_family_is_reported_even_after_a_host_bits_error():
     problems = refused(pod_cidrs=["10.244.1.0/16", "10.245.0.0/16"])
     has(problems, "did you mean 10.244.0.0/16?")
     has(problems, "two IPv4 entries (10.244.1.0/16 and 10.245.0.0/16)")
+
+
+def test_no_follow_up_noise_after_a_bad_pod_entry():
+    problems = refused(pod_cidrs="10.244.1.0/16", service_cidrs="10.96.0.0/12")
+    assert problems == ["pod_cidrs: 10.244.1.0/16 has host bits set (did you mean 10.244.0.0/16?)"]
+    has(refused(pod_cidrs=["10.244.0.0/16", "fd10::/40"]), "node_prefix_v6 <= 56")
