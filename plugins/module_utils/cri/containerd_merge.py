@@ -110,11 +110,19 @@ def _get(doc, path):
     return node
 
 
+def _is_inline(node):
+    return isinstance(node, tomlkit.items.InlineTable)
+
+
+def _new_table(parent):
+    return tomlkit.inline_table() if _is_inline(parent) else tomlkit.table()
+
+
 def _ensure_table(doc, path, problems, where):
     node = doc
     for i, key in enumerate(path):
         if key not in node:
-            node[key] = tomlkit.table()
+            node[key] = _new_table(node)
         child = node[key]
         if not _is_table(child):
             problems.append("%s: cannot set %s: %s is a %s in the existing file, not a table"
@@ -171,14 +179,14 @@ def _set(doc, path, value, problems, where):
                             % (where, _dotted(path), type(_plain(parent[key])).__name__))
             return
         if key not in parent:
-            parent[key] = tomlkit.table()
+            parent[key] = _new_table(parent)
         for k, v in value.items():
             _set(doc, tuple(path) + (k,), v, problems, where)
         return
     if key in parent and same_value(parent[key], value):
         return
     fresh = key not in parent
-    parent[key] = _to_toml(value)
+    parent[key] = _inline(value) if _is_inline(parent) else _to_toml(value)
     if fresh:
         _match_indent(parent, key)
 
@@ -316,7 +324,7 @@ def _move(doc, src, dst, problems, warnings, where="path"):
     if existing is None:
         parent = _ensure_table(doc, dst[:-1], problems, where)
         if parent is not None:
-            parent[dst[-1]] = item
+            parent[dst[-1]] = _inline(_plain(item)) if _is_inline(parent) else item
         return
     if _is_table(existing) and _is_table(item):
         for k in list(item.keys()):
@@ -442,7 +450,7 @@ def _migrate_v3_to_v4(doc, problems, warnings):
     grpc = sections.get("grpc", {})
     ttrpc = dict(sections.get("ttrpc", {}))
     # before version 4 an unset ttrpc address follows the grpc one
-    if not ttrpc.get("address") and grpc.get("address"):
+    if not ttrpc.get("address") and grpc.get("address") and isinstance(grpc.get("address"), str):
         ttrpc["address"] = grpc["address"] + ".ttrpc"
         for k in ("uid", "gid"):
             if not ttrpc.get(k) and grpc.get(k):
@@ -640,6 +648,12 @@ def check_candidate(data, version, spec):
     for plugin in disabled:
         if plugin in ids:
             problems.append("path: disabled_plugins still disables %s" % plugin)
+    if cs.schema_version(version) >= 4:
+        for section in SERVER_SECTIONS:
+            if section in data:
+                warnings.append("path: containerd %s ignores the top-level [%s] table of a version 4 file; use the "
+                                "server.%s.<key> settings (io.containerd.server.v1.* plugins)"
+                                % (cs.format_version(version), section, section))
     if version[0] < 2:
         plugins = data.get("plugins") or {}
         for plugin in ("io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"):
@@ -653,6 +667,13 @@ def check_candidate(data, version, spec):
 
 
 # ---------------------------------------------------------------------------
+
+
+def _parse_back(text):
+    try:
+        return tomlkit.parse(text).unwrap()
+    except (TOMLKitError, ValueError):
+        return None
 
 
 def merge(existing_text, spec, version, pid1_systemd=True):
@@ -677,12 +698,19 @@ def merge(existing_text, spec, version, pid1_systemd=True):
     apply_spec(doc, spec, version, pid1_systemd, result.problems, result.warnings)
     if result.problems:
         return result
+    intended = doc.unwrap()
     text = tomlkit.dumps(doc)
-    try:
-        data = tomlkit.parse(text).unwrap()
-    except (TOMLKitError, ValueError) as exc:  # a tomlkit bug, never user input
-        result.problems.append("internal error: the merged document does not parse back: %s" % exc)
-        return result
+    data = _parse_back(text)
+    if data is None or not same_value(data, intended):
+        # tomlkit cannot always render edits inside dotted keys or inline tables faithfully:
+        # never write what does not read back as intended, rewrite the file in plain table form
+        text = tomlkit.dumps(_to_toml(intended))
+        data = _parse_back(text)
+        if data is None or not same_value(data, intended):
+            result.problems.append("internal error: the merged document does not read back as intended")
+            return result
+        result.warnings.append("path: the file's layout (dotted keys or inline tables) could not be kept; "
+                               "it is rewritten in plain table form, comments dropped")
     problems, warnings = check_candidate(data, version, spec)
     result.problems.extend(problems)
     result.warnings.extend(warnings)

@@ -424,3 +424,40 @@ def test_containerd_io_comments_survive(version):
         if line.startswith("#"):
             assert line in result.text
     assert "disabled_plugins = []" in result.text
+
+
+ODD_SHAPES = {
+    "inline options": 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n'
+                      'runtime_type = "io.containerd.runc.v2"\noptions = { SystemdCgroup = false }\n',
+    "inline runtimes": 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n'
+                       'runtimes = { runc = { runtime_type = "io.containerd.runc.v2" } }\n',
+    "dotted top": 'version = 2\nplugins."io.containerd.grpc.v1.cri".sandbox_image = "x/y:1"\n',
+    "dotted in table": 'version = 2\n[plugins]\n"io.containerd.grpc.v1.cri".containerd.default_runtime_name = "runc"\n',
+    "out of order": 'version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\nbin_dir = "/a"\n[grpc]\naddress = "/x"\n'
+                    '[plugins."io.containerd.grpc.v1.cri".containerd]\nsnapshotter = "native"\n',
+    "array of tables": 'version = 2\n[[plugins."io.containerd.grpc.v1.cri".x]]\na = 1\n',
+    "inline plugins": 'version = 2\nplugins = { "io.containerd.grpc.v1.cri" = { sandbox_image = "a" } }\n',
+}
+
+
+@pytest.mark.parametrize("version", [V17, V21, V23])
+@pytest.mark.parametrize("name", sorted(ODD_SHAPES))
+def test_odd_toml_shapes_merge_to_what_was_meant(name, version):
+    kw = dict(sandbox_image="registry.k8s.io/pause:3.10", cgroup_driver="systemd",
+              runtimes={"crun": {"kind": "crun", "settings": {"pod_annotations": ["a"]}}},
+              settings={"cri.registry.configs": {"r.example:5000": {"auth": {"username": "u"}}}})
+    result, data = run(ODD_SHAPES[name], version, **kw)
+    rpath = cs.option_path("runtimes", version)
+    assert at(data, *cs.option_path("sandbox_image", version)) == "registry.k8s.io/pause:3.10"
+    assert at(data, *rpath)["runc"]["options"]["SystemdCgroup"] is True
+    assert at(data, *rpath)["crun"]["pod_annotations"] == ["a"]
+    assert at(data, *cs.option_path("config_path", version)[:-1])["configs"]["r.example:5000"]["auth"] == {"username": "u"}
+    # nothing lands at the top level except what containerd has there
+    assert set(data) <= {"version", "plugins", "grpc"}
+    again = cm.merge(result.text, spec(**kw), version, True)
+    assert again.text == result.text
+
+
+def test_dotted_keys_that_tomlkit_cannot_extend_are_rewritten_plainly():
+    result = run(ODD_SHAPES["dotted in table"], V17)[0]
+    assert any("rewritten in plain table form" in w for w in result.warnings)

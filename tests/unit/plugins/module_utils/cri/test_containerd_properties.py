@@ -8,7 +8,7 @@ __metaclass__ = type
 import os
 
 import tomlkit
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, event, example, given, settings, strategies as st
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_merge as cm
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_spec as cs
@@ -34,26 +34,36 @@ SETTING_NAMES = st.sampled_from([
 RUNTIME_NAMES = st.one_of(st.sampled_from(["runc", "crun", "kata-qemu", "nvidia", "gvisor"]), TEXT)
 
 
+CLEAN_TEXT = st.sampled_from(["a", "/opt/bin/x", "debug", "127.0.0.1:1338", ""])
+CLEAN_VALUE = st.one_of(CLEAN_TEXT, st.booleans(), st.integers(-(2 ** 63), 2 ** 63 - 1),
+                        st.floats(allow_nan=False, allow_infinity=False),
+                        st.dictionaries(st.sampled_from(["k", "X-Meta", "r.example:5000"]), CLEAN_TEXT, max_size=2))
+
+
 @st.composite
-def specs(draw):
+def specs(draw, hostile=True):
+    text = TEXT if hostile else CLEAN_TEXT
+    value = VALUE if hostile else CLEAN_VALUE
+    names = RUNTIME_NAMES if hostile else st.sampled_from(["runc", "crun", "kata-qemu", "nvidia", "gvisor"])
     spec = dict(path="/etc/containerd/config.toml", cgroup_driver=draw(st.sampled_from(["auto", "systemd", "cgroupfs"])),
                 default_runtime="runc")
     if draw(st.booleans()):
-        spec["sandbox_image"] = draw(st.one_of(st.just("registry.k8s.io/pause:3.10"), TEXT))
+        spec["sandbox_image"] = draw(st.one_of(st.just("registry.k8s.io/pause:3.10"), text))
     if draw(st.booleans()):
-        spec["config_path"] = draw(st.one_of(st.just("/etc/containerd/certs.d"), TEXT.map(lambda t: "/" + t)))
+        spec["config_path"] = draw(st.one_of(st.just("/etc/containerd/certs.d"), text.map(lambda t: "/" + t)))
     if draw(st.booleans()):
-        spec["cni_bin_dir"] = [draw(st.one_of(st.just("/opt/cni/bin"), TEXT.map(lambda t: "/" + t)))]
+        spec["cni_bin_dir"] = [draw(st.one_of(st.just("/opt/cni/bin"), text.map(lambda t: "/" + t)))]
     runtimes = {}
-    for name in draw(st.lists(RUNTIME_NAMES, max_size=3)):
+    for name in draw(st.lists(names, max_size=3)):
         runtimes[name] = {
             "kind": draw(st.sampled_from(["runc", "crun", "kata", "gvisor", "nvidia"])),
-            "options": draw(st.dictionaries(st.sampled_from(["BinaryName", "Root", "NoPivotRoot", "ConfigPath"]) | TEXT,
-                                            SCALAR, max_size=2)),
+            "options": draw(st.dictionaries(st.sampled_from(["BinaryName", "Root", "NoPivotRoot", "ConfigPath"])
+                                            | (TEXT if hostile else st.just("Extra")),
+                                            SCALAR if hostile else st.sampled_from(["/opt/bin/x", True, 3]), max_size=2)),
         }
     if runtimes:
         spec["runtimes"] = runtimes
-    settings_ = draw(st.dictionaries(st.one_of(SETTING_NAMES, TEXT), VALUE, max_size=3))
+    settings_ = draw(st.dictionaries(st.one_of(SETTING_NAMES, TEXT) if hostile else SETTING_NAMES, value, max_size=3))
     if settings_:
         spec["settings"] = settings_
     return spec
@@ -109,11 +119,13 @@ def load(name):
         return f.read()
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(spec=specs(), version=st.sampled_from(VERSIONS), start=st.sampled_from(START_FILES), systemd=st.booleans())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=st.one_of(specs(hostile=False), specs()), version=st.sampled_from(VERSIONS),
+       start=st.sampled_from(START_FILES), systemd=st.booleans())
 def test_merge_is_idempotent(spec, version, start, systemd):
     problems = cs.validate_spec(spec, version)
     first = cm.merge(load(start), spec, version, systemd)
+    event("refused" if problems or first.problems else "merged")
     if problems or first.problems:
         assert first.text is None or problems
         return
@@ -133,6 +145,7 @@ def test_merge_is_idempotent(spec, version, start, systemd):
 def test_hostile_names_and_values_never_inject_keys(spec, version):
     problems = cs.validate_spec(spec, version)
     result = cm.merge(None, spec, version, True)
+    event("refused by validation" if problems else "merged")
     if problems:
         # the action plugin stops here: nothing is written
         return
@@ -165,3 +178,55 @@ def test_runtime_names_outside_rfc1123_are_refused(name):
     assert (problem is None) == ok
     if any(c in name for c in ('\n', '"', "]")) or "/.." in name:
         assert problem is not None
+
+
+NAMES = st.sampled_from(["containerd", "runtimes", "runc", "options", "cni", "registry", "sandbox_image", "bin_dir",
+                         "bin_dirs", "SystemdCgroup", "runtime_type", "default_runtime_name", "mirrors", "config_path",
+                         "pinned_images", "sandbox", "address", "x", "tls", "configs", "snapshotter"])
+PLUGIN_IDS = st.sampled_from([cs.CRI_V2[1], cs.CRI_IMAGES[1], cs.CRI_RUNTIME[1], "io.containerd.internal.v1.opt",
+                              "cri", "io.containerd.runtime.v1.linux", "io.containerd.server.v1.grpc"])
+TREE = st.recursive(st.one_of(st.booleans(), st.integers(-5, 5), st.sampled_from(["", "/a", "io.containerd.runc.v2"]),
+                              st.lists(st.sampled_from(["/opt/cni/bin", "cri"]), max_size=2)),
+                    lambda inner: st.dictionaries(NAMES, inner, max_size=3), max_leaves=8)
+
+
+@st.composite
+def start_documents(draw):
+    doc = {}
+    version = draw(st.sampled_from([None, 1, 2, 3, 4]))
+    if version is not None:
+        doc["version"] = version
+    if draw(st.booleans()):
+        doc["disabled_plugins"] = draw(st.lists(st.sampled_from(["cri", "io.containerd.grpc.v1.cri", "zfs", "x.y"]),
+                                                max_size=3))
+    plugins = draw(st.dictionaries(PLUGIN_IDS, st.dictionaries(NAMES, TREE, max_size=3), max_size=3))
+    if plugins:
+        doc["plugins"] = plugins
+    for section in draw(st.lists(st.sampled_from(["grpc", "ttrpc", "debug", "metrics"]), max_size=2, unique=True)):
+        doc[section] = draw(st.dictionaries(st.sampled_from(["address", "uid", "level", "tcp_address"]),
+                                            st.sampled_from(["/run/x.sock", 0, 1000, "debug"]), max_size=2))
+    return tomlkit.dumps(doc)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=start_documents(), version=st.sampled_from(VERSIONS), systemd=st.booleans())
+def test_arbitrary_start_files_never_break_the_merge(text, version, systemd):
+    spec = {"path": "/etc/containerd/config.toml", "cgroup_driver": "auto", "default_runtime": "runc",
+            "sandbox_image": "registry.k8s.io/pause:3.10", "cni_bin_dir": ["/opt/cni/bin"]}
+    result = cm.merge(text, spec, version, systemd)
+    event("refused" if result.problems else "merged")
+    if result.problems:
+        assert result.text is None
+        assert all(isinstance(p, str) and p for p in result.problems)
+        return
+    data = tomlkit.parse(result.text).unwrap()
+    assert data["version"] == cs.schema_version(version)
+    assert not set(data.get("disabled_plugins", [])) & set(cm.CRI_PLUGIN_IDS_2X)
+    allowed_top = set(tomlkit.parse(text).unwrap()) | {"version", "plugins"}
+    if cs.schema_version(version) >= 4 and (result.file_version or 0) < 4:
+        allowed_top -= {"grpc", "ttrpc", "debug", "metrics"}  # migrated into server plugins
+    assert set(data) <= allowed_top
+    if cs.schema_version(version) >= 4 and set(data) & {"grpc", "ttrpc", "debug", "metrics"}:
+        assert any("ignores the top-level" in w for w in result.warnings)
+    again = cm.merge(result.text, spec, version, systemd)
+    assert again.problems == [] and again.text == result.text
