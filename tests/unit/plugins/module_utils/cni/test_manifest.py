@@ -15,7 +15,17 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s.schema impor
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))))
-CANAL = os.path.join(os.path.dirname(REPO), "shared", "upstream", "calico-v3.32.1", "canal.yaml")
+
+
+def _upstream_dir():
+    # `make unit` runs from the checkout (../shared/upstream); ansible-test units from a copy elsewhere
+    for candidate in (os.path.join(os.path.dirname(REPO), "shared", "upstream"), "/work/shared/upstream"):
+        if os.path.isdir(candidate):
+            return candidate
+    raise AssertionError("upstream release files (shared/upstream) not found")
+
+
+CANAL = os.path.join(_upstream_dir(), "calico-v3.32.1", "canal.yaml")
 
 CM = "ConfigMap/kube-system/canal-config"
 DS = "DaemonSet/kube-system/canal"

@@ -1,0 +1,161 @@
+# -*- coding: utf-8 -*-
+"""The canal role driven by a kubespray inventory (kube_network_plugin: cni).
+
+Runs ansible-playbook on the controller itself (connection local) with a kubespray-style inventory: groups
+kube_control_plane, kube_node, k8s_cluster and kubespray's CIDR variables in group_vars/k8s_cluster. Only the
+`plan` and `manifests` entry points run (they read the host and write under tmp_path); the node side is exercised
+on the lab nodes by molecule/canal, whose inventory has the same layout.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))))
+
+
+def _upstream_dir():
+    # `make unit` runs from the checkout (../shared/upstream); ansible-test units from a copy elsewhere
+    for candidate in (os.path.join(os.path.dirname(REPO), "shared", "upstream"), "/work/shared/upstream"):
+        if os.path.isdir(candidate):
+            return candidate
+    raise AssertionError("upstream release files (shared/upstream) not found")
+
+
+CANAL = os.path.join(_upstream_dir(), "calico-v3.32.1", "canal.yaml")
+
+INVENTORY = """\
+[kube_control_plane]
+node1 ansible_connection=local
+
+[kube_node]
+node1
+
+[k8s_cluster:children]
+kube_control_plane
+kube_node
+"""
+
+KUBESPRAY_VARS = {
+    # inventory/sample/group_vars/k8s_cluster/k8s-cluster.yml values
+    "kube_network_plugin": "cni",
+    "kube_service_addresses": "10.233.0.0/18",
+    "kube_pods_subnet": "10.233.64.0/18",
+    "kube_network_node_prefix": 24,
+    "kube_service_addresses_ipv6": "fd85:ee78:d8a6:8607::1000/116",
+    "kube_pods_subnet_ipv6": "fd85:ee78:d8a6:8607::1:0000/112",
+    "kube_network_node_prefix_ipv6": 120,
+    "kubelet_max_pods": 110,
+    "ipv4_stack": True,
+}
+
+PLAYBOOK = """\
+- hosts: k8s_cluster
+  gather_facts: false
+  tasks:
+    - name: Plan
+      ansible.builtin.include_role:
+        name: kubelayer.runtime.canal
+        tasks_from: plan
+        public: true
+    - name: Manifests
+      ansible.builtin.include_role:
+        name: kubelayer.runtime.canal
+        tasks_from: manifests
+    - name: Record what the role resolved
+      ansible.builtin.copy:
+        content: "{{ {'plan': canal_plan_result.plan, 'ipv6': _canal_ipv6 | bool, 'backend': _canal_backend,
+                      'pod_cidrs': canal_pod_cidrs, 'service_cidrs': canal_service_cidrs} | to_json }}"
+        dest: "{{ out_dir }}/resolved.json"
+        mode: "0644"
+"""
+
+
+def _collections_path():
+    # ansible-test runs from .../ansible_collections/kubelayer/runtime; `make unit` from the checkout
+    parent = os.path.dirname(os.path.dirname(REPO))
+    if os.path.basename(parent) == "ansible_collections":
+        return os.path.dirname(parent)
+    return os.path.join(REPO, ".venv", "collections")
+
+
+def _shebang_python(path):
+    try:
+        with open(path) as handle:
+            first = handle.readline()
+    except (IOError, OSError, UnicodeDecodeError):
+        return None
+    words = first[2:].strip().split() if first.startswith("#!") else []
+    return words[0] if words and os.path.isabs(words[0]) and os.path.basename(words[0]).startswith("python") else None
+
+
+def _clean_env():
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)  # ansible-test units puts a target-only ansible there
+    return env
+
+
+def _controller():
+    """(python, ansible-playbook argv) of a full ansible-core install (ansible-test shims come first on PATH)."""
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = os.path.join(directory, "ansible-playbook")
+        python = _shebang_python(candidate) if os.path.isfile(candidate) else None
+        if python and subprocess.run([python, "-c", "import ansible.cli.playbook"], env=_clean_env(),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+            return python, [candidate]
+    return sys.executable, [sys.executable, "-m", "ansible.cli.playbook"]
+
+
+def run_role(tmp_path, ipv6_stack):
+    (tmp_path / "group_vars" / "k8s_cluster").mkdir(parents=True)
+    python, playbook = _controller()
+    (tmp_path / "inventory.ini").write_text(INVENTORY.replace(
+        "ansible_connection=local", "ansible_connection=local ansible_python_interpreter=%s" % python))
+    group_vars = dict(KUBESPRAY_VARS, ipv6_stack=ipv6_stack, canal_manifest_src=CANAL,
+                      canal_manifest_dest=str(tmp_path / "manifests"), out_dir=str(tmp_path))
+    (tmp_path / "group_vars" / "k8s_cluster" / "k8s-cluster.yml").write_text(yaml.safe_dump(group_vars))
+    (tmp_path / "site.yml").write_text(PLAYBOOK)
+    env = dict(_clean_env(), ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=_collections_path(),
+               ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
+               ANSIBLE_HOME=str(tmp_path / "home"))
+    proc = subprocess.run(playbook + ["-i", str(tmp_path / "inventory.ini"), str(tmp_path / "site.yml")],
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    with open(str(tmp_path / "resolved.json")) as f:
+        resolved = json.load(f)
+    with open(str(tmp_path / "manifests" / "10-canal.yaml")) as f:
+        objects = [o for o in yaml.safe_load_all(f) if o]
+    return resolved, objects
+
+
+def calico_env(objects):
+    ds = [o for o in objects if o["kind"] == "DaemonSet"][0]
+    calico = [c for c in ds["spec"]["template"]["spec"]["containers"] if c["name"] == "calico-node"][0]
+    return dict((e["name"], e.get("value")) for e in calico["env"])
+
+
+@pytest.mark.parametrize("ipv6_stack", [False, True])
+def test_kubespray_inventory_drives_the_plan_and_manifests(tmp_path, ipv6_stack):
+    resolved, objects = run_role(tmp_path, ipv6_stack)
+    plan = resolved["plan"]
+    if ipv6_stack:
+        assert plan["pod_cidrs"] == ["10.233.64.0/18", "fd85:ee78:d8a6:8607::1:0/112"]
+        assert plan["service_cidrs"] == ["10.233.0.0/18", "fd85:ee78:d8a6:8607::1000/116"]
+        assert plan["node_prefix_v6"] == 120
+    else:
+        assert plan["pod_cidrs"] == ["10.233.64.0/18"]
+        assert plan["service_cidrs"] == ["10.233.0.0/18"]
+    assert plan["node_prefix"] == 24
+    assert resolved["ipv6"] is ipv6_stack
+    assert resolved["backend"] == "vxlan"
+    config = [o for o in objects if o["kind"] == "ConfigMap"][0]
+    net = json.loads(config["data"]["net-conf.json"])
+    assert net["Network"] == "10.233.64.0/18"
+    assert ("IPv6Network" in net) is ipv6_stack
+    env = calico_env(objects)
+    assert env["CALICO_IPV4POOL_CIDR"] == "10.233.64.0/18"
+    assert env["FELIX_IPV6SUPPORT"] == ("true" if ipv6_stack else "false")
