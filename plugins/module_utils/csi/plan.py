@@ -851,9 +851,10 @@ def _plan_local_path(reader, problems, upstream):
         if mount_options:
             sc["mountOptions"] = mount_options
         plan.storage_classes.append(sc)
+    source = ("rancher/local-path-provisioner %s deploy/local-path-storage.yaml (namespace, nodePathMap, image, "
+              "--debug patched; StorageClass moved to the classes step)" % LOCAL_PATH_VERSION)
     plan.steps.append({"phase": "driver", "kind": "manifest", "driver": "local-path", "name": "local-path-provisioner",
-                       "namespace": namespace, "source": "rancher/local-path-provisioner %s deploy/local-path-storage.yaml"
-                       % LOCAL_PATH_VERSION, "objects": objects,
+                       "namespace": namespace, "source": source, "objects": objects,
                        "wait": [_wait_ready("Deployment", "local-path-provisioner", namespace)]})
     plan.node_requirements = {"directories": [path] + [p for e in node_path_map for p in e["paths"]]}
     return plan
@@ -905,7 +906,7 @@ def _snapshot_steps(settings, upstream, problems):
             objects = crds
             steps.append({"phase": "snapshot-crds", "kind": "manifest", "driver": None, "name": "snapshot-crds",
                           "namespace": None, "objects": objects,
-                          "source": "kubernetes-csi/external-snapshotter %s client/config/crd"
+                          "source": "kubernetes-csi/external-snapshotter %s client/config/crd (unmodified)"
                           % EXTERNAL_SNAPSHOTTER_VERSION,
                           "wait": [{"api_version": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
                                     "name": _get(o, "metadata", "name"),
@@ -934,8 +935,8 @@ def _snapshot_steps(settings, upstream, problems):
                             container["image"] = settings["image"]
             steps.append({"phase": "snapshot-controller", "kind": "manifest", "driver": None,
                           "name": "snapshot-controller", "namespace": namespace, "objects": objects,
-                          "source": "kubernetes-csi/external-snapshotter %s deploy/kubernetes/snapshot-controller"
-                          % EXTERNAL_SNAPSHOTTER_VERSION,
+                          "source": "kubernetes-csi/external-snapshotter %s deploy/kubernetes/snapshot-controller "
+                                    "(namespace, replicas, image patched)" % EXTERNAL_SNAPSHOTTER_VERSION,
                           "wait": [_wait_ready("Deployment", "snapshot-controller", namespace)]})
     return steps
 

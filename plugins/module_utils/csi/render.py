@@ -100,7 +100,7 @@ def render_tree(plan):
         readme.append("## %s: %s (%s)" % (directory, step["name"], step["kind"]))
         readme.append("")
         if step.get("source"):
-            readme.append("Source: %s, patched structurally." % step["source"])
+            readme.append("Source: %s." % step["source"])
             readme.append("")
         readme.append("```sh")
         if step["kind"] == "helm":
