@@ -167,7 +167,8 @@ def _canal_rows(data):
             peak_bytes = _first(row, ("peak_bytes", "peak_memory_bytes", "tracemalloc_peak_bytes"))
             if peak_bytes is not None:
                 peak = peak_bytes / 1024.0 / 1024.0
-        out.append({"nodes": nodes, "seconds": seconds, "peak_mib": peak, "row": row})
+        out.append({"nodes": nodes, "seconds": seconds, "peak_mib": peak, "cpu_seconds": row.get("cpu_seconds"),
+                    "refuse_seconds": row.get("refuse_seconds"), "row": row})
     return out
 
 
@@ -253,12 +254,23 @@ def _platforms_arg(platforms):
     return json.dumps({"lab_platforms": [{"name": p["name"], "image": p["image"]} for p in platforms]})
 
 
-def bench_inventory(platforms, path):
-    """lab/inventory.yml with every lab-* host renamed to its bench-* node (same groups and vars)."""
+def bench_inventory(platforms, tmp):
+    """The lab inventory (inventories/lab) for the bench-* nodes.
+
+    The directory is copied to build/bench-lab (the same depth below the checkout, so the lab's
+    ``inventory_dir``-relative paths still resolve), every lab-* host renamed to its bench-* node, and
+    group_vars/all/zz-bench.yml sends the rendered cluster files to the run's temporary directory instead of
+    the demo's build/rendered.
+    """
     import yaml  # pylint: disable=import-outside-toplevel
 
+    source = ROOT / "inventories" / "lab"
+    target = ROOT / "build" / "bench-lab"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, symlinks=True)
     rename = {p["lab"]: p["name"] for p in platforms}
-    inv = yaml.safe_load((ROOT / "lab" / "inventory.yml").read_text())
+    hosts = target / "hosts.yml"
+    inv = yaml.safe_load(hosts.read_text())
 
     def walk(node):
         if isinstance(node, dict):
@@ -269,12 +281,14 @@ def bench_inventory(platforms, path):
                     node[key] = walk(value)
         return node
 
-    walk(inv)
-    path.write_text(yaml.safe_dump(inv, sort_keys=False))
-    missing = set(rename.values()) - set(re.findall(r"bench-[a-z]+", path.read_text()))
+    hosts.write_text(yaml.safe_dump(walk(inv), sort_keys=False))
+    missing = set(rename.values()) - set(re.findall(r"bench-[a-z]+", hosts.read_text()))
     if missing:
-        raise RuntimeError("lab/inventory.yml does not name %s" % ", ".join(sorted(rename)))
-    return path
+        raise RuntimeError("inventories/lab/hosts.yml does not name %s" % ", ".join(sorted(rename)))
+    group_all = target / "group_vars" / "all"
+    group_all.mkdir(parents=True, exist_ok=True)
+    (group_all / "zz-bench.yml").write_text(yaml.safe_dump({"kubelayer_render_root": str(tmp / "rendered")}))
+    return hosts
 
 
 def _playbook(args, env, cwd=ROOT):
@@ -294,7 +308,7 @@ def bench_site(playbook, keep_nodes=False):
               "nodes": [p["name"] for p in platforms], "runs": {}}
     tmp = Path(tempfile.mkdtemp(prefix="kubelayer-bench-"))
     try:
-        inventory = bench_inventory(platforms, tmp / "inventory.yml")
+        inventory = bench_inventory(platforms, tmp)
         log("site: creating %s" % ", ".join(result["nodes"]))
         proc, secs = _playbook(destroy, env)  # leftovers of an interrupted run
         proc, secs = _playbook(create, env)
@@ -329,6 +343,7 @@ def bench_site(playbook, keep_nodes=False):
         else:
             log("site: removing the bench nodes")
             _playbook(destroy, env)
+        shutil.rmtree(ROOT / "build" / "bench-lab", ignore_errors=True)
         result["callback_output_dir"] = str(tmp)
 
 
@@ -367,14 +382,15 @@ def markdown(results):
         else:
             lines.append("`%s`; target: 5,000 nodes under %.1f s." % (canal["command"], TARGET_CANAL_5000_S))
             lines.append("")
-            lines.append("| nodes | time (s) | peak memory (MiB) | target |")
-            lines.append("|---:|---:|---:|---|")
+            lines.append("| nodes | wall (s) | CPU (s) | peak memory (MiB) | refused plan, wall (s) | target |")
+            lines.append("|---:|---:|---:|---:|---:|---|")
             for row in canal["rows"]:
                 target = ""
                 if row["nodes"] == 5000 and row["seconds"] is not None:
                     target = "%s (< %.1f s)" % (_ok(row["seconds"] < TARGET_CANAL_5000_S), TARGET_CANAL_5000_S)
-                lines.append("| {:,} | {} | {} | {} |".format(
-                    row["nodes"] or 0, _fmt(row["seconds"]), _fmt(row["peak_mib"], "%.1f"), target))
+                lines.append("| {:,} | {} | {} | {} | {} | {} |".format(
+                    row["nodes"] or 0, _fmt(row["seconds"]), _fmt(row["cpu_seconds"]), _fmt(row["peak_mib"], "%.1f"),
+                    _fmt(row["refuse_seconds"]), target))
         lines.append("")
 
     merge = results.get("merge")
@@ -459,7 +475,7 @@ def main(argv=None):
     parser.add_argument("--only", default="canal,merge,site",
                         help="comma-separated sections: canal, merge, site (default: all)")
     parser.add_argument("--sizes", default="500,5000,50000", help="canal_plan node counts")
-    parser.add_argument("--repeat", type=int, default=30, help="merge repetitions (median)")
+    parser.add_argument("--repeat", type=int, default=20, help="merge repetitions (median)")
     parser.add_argument("--playbook", default=str(ROOT / "playbooks" / "site.yml"))
     parser.add_argument("--keep-nodes", action="store_true", help="do not remove the bench-* nodes")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
