@@ -293,6 +293,36 @@ SETTINGS_TABLE = (
     ("transfer.<key>", "(not available)", 'plugins."io.containerd.transfer.v1.local".<key>', "same"),
 )
 
+# value types of well-known keys (by key name), checked for settings whatever the release
+_BOOL_KEYS = (
+    "enable_selinux", "enable_unprivileged_ports", "enable_unprivileged_icmp", "device_ownership_from_security_context",
+    "enable_cdi", "disable_apparmor", "restrict_oom_score_adj", "disable_proc_mount", "tolerate_missing_hugetlb_controller",
+    "disable_hugetlb_controller", "ignore_image_defined_volumes", "netns_mounts_under_state_dir",
+    "disable_snapshot_annotations", "discard_unpacked_layers", "image_pull_with_sync_fs", "enable_tls_streaming",
+    "disable_tcp_service", "grpc_histogram", "setup_serially", "use_internal_loopback", "systemd_cgroup",
+    "disable_cgroup", "ignore_rdt_not_enabled_errors", "ignore_blockio_not_enabled_errors")
+_INT_KEYS = (
+    "max_container_log_line_size", "max_concurrent_downloads", "selinux_category_range", "stats_collect_period",
+    "max_recv_message_size", "max_send_message_size", "uid", "gid", "oom_score", "max_conf_num")
+_STR_KEYS = (
+    "stream_server_address", "stream_server_port", "stream_idle_timeout", "image_pull_progress_timeout",
+    "drain_exec_sync_io_timeout", "level", "format", "address", "tcp_address", "root", "state", "temp",
+    "conf_template", "ip_pref", "unset_seccomp_profile")
+KNOWN_TYPES = dict([(k, bool) for k in _BOOL_KEYS] + [(k, int) for k in _INT_KEYS] + [(k, str) for k in _STR_KEYS])
+
+
+def known_type_problem(name, value):
+    """A problem when a well-known key (the last segment of ``name``) gets a value of the wrong type."""
+    expected = KNOWN_TYPES.get(name.rsplit(".", 1)[-1])
+    if expected is None or value is None:
+        return None
+    ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+    if not ok:
+        return "settings.%s: %r is a %s, containerd expects a %s" % (
+            name, value, type(value).__name__, {bool: "boolean", int: "integer", str: "string"}[expected])
+    return None
+
+
 # settings that first-class options own
 RESERVED_SETTINGS = {
     "cri.images.sandbox_image": "sandbox_image",
@@ -593,6 +623,9 @@ def validate_spec(spec, version=None):
                         problems.append("settings: %r: registry TLS moved to hosts.toml under config_path in "
                                         "containerd 2.x" % name)
             problems.extend(toml_value_problems(settings[name], "settings.%s" % name))
+            p = known_type_problem(name, settings[name])
+            if p:
+                problems.append(p)
     return problems
 
 

@@ -176,3 +176,21 @@ def test_effective_runtime_kinds():
     assert h["runtime_path"] == "/opt/kata/bin/containerd-shim-kata-v2" and "SystemdCgroup" not in o
     h, o = cs.effective_runtime("runc", {}, None)
     assert o == {}
+
+
+@pytest.mark.parametrize("name,value,ok", [
+    ("cri.runtime.enable_selinux", "yes", False),
+    ("cri.runtime.enable_selinux", True, True),
+    ("cri.runtime.max_container_log_line_size", True, False),
+    ("cri.runtime.max_container_log_line_size", "16384", False),
+    ("cri.runtime.max_container_log_line_size", -1, True),
+    ("cri.streaming.stream_server_port", 10010, False),
+    ("cri.streaming.stream_server_port", "10010", True),
+    ("server.debug.level", "debug", True),
+    ("cri.runtime.some_future_key", "anything", True),
+])
+def test_well_known_value_types(name, value, ok):
+    problems = cs.validate_spec(base(settings={name: value}), (2, 1, 0))
+    assert (problems == []) == ok, problems
+    if not ok:
+        assert problems[0].startswith("settings.%s:" % name)
