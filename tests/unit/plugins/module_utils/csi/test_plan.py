@@ -124,8 +124,8 @@ def test_rook_three_releases_in_order_with_prefixed_drivers(upstream):
     cluster = helm[2]["values"]
     assert cluster["operatorNamespace"] == "storage-op"
     assert cluster["clusterName"] == "storage"
-    assert cluster["cephClusterSpec"]["storage"] == {"useAllNodes": True, "useAllDevices": False,
-                                                    "deviceFilter": "^sd[b-z]"}
+    assert cluster["cephClusterSpec"]["storage"] == {
+        "useAllNodes": True, "useAllDevices": False, "deviceFilter": "^sd[b-z]"}
     # pools and filesystems come from the chart, their classes from the plan (never from the chart)
     assert cluster["cephBlockPools"] == [{"name": "ceph-blockpool", "spec": {
         "failureDomain": "host", "replicated": {"size": 3}}, "storageClass": {"enabled": False}}]

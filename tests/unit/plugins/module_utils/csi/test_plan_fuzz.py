@@ -36,8 +36,8 @@ class_spec = st.fixed_dictionaries({"name": CLASS_NAMES}, optional={
 })
 
 driver = st.fixed_dictionaries({"name": NAMES}, optional=dict(
-    [(k, json_any) for k in KEYS if k not in ("name", "storage_classes", "snapshot_classes", "server", "share",
-                                               "registry", "device_filter")]
+    [(k, json_any) for k in KEYS
+     if k not in ("name", "storage_classes", "snapshot_classes", "server", "share", "registry", "device_filter")]
     + [("storage_classes", st.one_of(st.lists(class_spec, max_size=3), json_any)),
        ("snapshot_classes", st.one_of(st.lists(class_spec, max_size=2), json_any)),
        ("server", st.sampled_from(["nfs1", "", None])), ("share", st.sampled_from(["/export", "x", None])),
@@ -84,8 +84,8 @@ def test_never_a_traceback(drivers, snapshot_arg, version, with_upstream):
 
 @settings(max_examples=150, deadline=None)
 @given(drivers=st.lists(st.dictionaries(st.sampled_from(KEYS), json_any, max_size=6), max_size=3),
-       upstream=st.one_of(st.just(UPSTREAM), json_any, st.dictionaries(st.sampled_from(list(P.UPSTREAM_FILES)),
-                                                                          json_any)))
+       upstream=st.one_of(st.just(UPSTREAM), json_any,
+                          st.dictionaries(st.sampled_from(list(P.UPSTREAM_FILES)), json_any)))
 def test_arbitrary_values_and_upstream_shapes(drivers, upstream):
     check(drivers, None, None, upstream)
 

@@ -57,7 +57,7 @@ def _controller():
     for directory in os.environ.get("PATH", "").split(os.pathsep):
         candidate = os.path.join(directory, "ansible-playbook")
         python = _shebang_python(candidate) if os.path.isfile(candidate) else None
-        if python and subprocess.run([python, "-c", "import ansible.cli.playbook"], env=_clean_env(),
+        if python and subprocess.run([python, "-c", "import ansible.cli.playbook"], env=_clean_env(), check=False,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
             return python, [candidate]
     return sys.executable, [sys.executable, "-m", "ansible.cli.playbook"]
@@ -99,7 +99,7 @@ def run_playbook(tmp_path, drivers, extra_vars=None):
     env.pop("PYTHONPATH", None)
     proc = subprocess.run(_controller()[1] + ["-i", "hosts.yml", "site.yml"],
                           cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, timeout=300)
+                          universal_newlines=True, timeout=300, check=False)
     return proc, marker, render
 
 

@@ -138,8 +138,8 @@ def test_module_render_writes_atomically_with_modes(tmp_path, full_plan):
                                    "10-storage-classes/volumesnapshotclasses.yaml"]
     assert "09-storage-classes/storageclasses.yaml" in rendered
     assert not (out / "10-storage-classes").exists() and (out / "notes.txt").exists()
-    assert sorted(os.listdir(str(out / "09-storage-classes"))) == ["kustomization.yaml", "storageclasses.yaml",
-                                                                  "volumesnapshotclasses.yaml"]
+    assert sorted(os.listdir(str(out / "09-storage-classes"))) == [
+        "kustomization.yaml", "storageclasses.yaml", "volumesnapshotclasses.yaml"]
     # check mode predicts without writing
     FakeModule.check_mode = True
     try:
