@@ -33,6 +33,10 @@ import bisect
 import gc
 import ipaddress
 import re
+import socket
+
+_inet_aton = socket.inet_aton   # only ever given regex-validated dotted quads
+_from_bytes = int.from_bytes
 
 __metaclass__ = type
 
@@ -127,8 +131,8 @@ class Net:
         return self.end - self.start + 1
 
 
-_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_V4_RE = re.compile(r"^%s\.%s\.%s\.%s(?:/(3[0-2]|[12]?[0-9]))?$" % ((_OCTET,) * 4))
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_V4_RE = re.compile(r"\A(%s\.%s\.%s\.%s)(?:/(3[0-2]|[12]?[0-9]))?\Z" % ((_OCTET,) * 4))
 
 
 def _parse_v4_fast(text):
@@ -136,8 +140,8 @@ def _parse_v4_fast(text):
     m = _V4_RE.match(text)
     if m is None:
         return None
-    a, b, c, d, plen = m.groups()
-    return (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d), (32 if plen is None else int(plen))
+    addr, plen = m.groups()
+    return _from_bytes(_inet_aton(addr), "big"), (32 if plen is None else int(plen))
 
 
 class Parser:
@@ -362,7 +366,7 @@ def _node_ranges(index, raw, node, parser, problems, what):
     except TypeError:   # unhashable entries (fact dicts)
         got = [None] * len(raw)
     if None not in got:
-        node.nets.extend(item for item in got if item)
+        node.nets.extend(filter(None, got))
         return
     append = node.nets.append
     for entry, item in zip(raw, got):
@@ -413,7 +417,9 @@ def _parse_nodes(raw_nodes, parser, problems):
         if not isinstance(item, dict):
             problems.append("nodes[%d]: must be a dict with name, networks, routes, mtu (got %r)" % (i, item))
             continue
-        name = _clean_name(item.get("name")) or _clean_name(item.get("hostname"))
+        name = item.get("name")
+        if name.__class__ is not str or not name or name != name.strip():
+            name = _clean_name(name) or _clean_name(item.get("hostname"))
         if name is None:
             problems.append("nodes[%d]: has no name" % i)
             name = "nodes[%d]" % i
@@ -431,7 +437,9 @@ def _parse_nodes(raw_nodes, parser, problems):
         _node_ranges(i, networks, node, parser, problems, "networks")
         _node_ranges(i, item.get("routes"), node, parser, problems, "routes")
         mtu = item.get("mtu")
-        if mtu is not None:
+        if mtu.__class__ is int and 68 <= mtu <= 65536:
+            node.mtu = mtu
+        elif mtu is not None:
             node.mtu = _int_option("nodes[%d] (%s): mtu" % (i, name), mtu, None, 68, 65536, problems)
         subnets = item.get("subnets", item.get("pod_cidrs"))
         if subnets is not None:
