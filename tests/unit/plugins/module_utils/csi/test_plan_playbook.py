@@ -126,3 +126,35 @@ def test_good_list_renders_and_reports_without_kubeconfig(tmp_path):
     # the report), then the node task
     recap = [line for line in proc.stdout.splitlines() if line.startswith("node1")][0]
     assert "ok=5" in recap and "changed=2" in recap and "failed=0" in recap and "skipped=5" in recap, recap
+
+
+def test_cluster_tasks_read_fields_the_plan_provides():
+    """Every ``item.<field>`` a loop of tasks/cluster.yml reads exists in the csi_plan ``apply`` items it loops
+    over, and no field is read with a name Jinja resolves to a dict method (``item.values`` is dict.values)."""
+    import json
+    import re
+
+    from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import plan as P
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from test_plan import LOCAL, NFS, ROOK, load_upstream  # pylint: disable=import-outside-toplevel
+
+    plan = P.build_plan([LOCAL, ROOK, dict(NFS, snapshot_classes=[{"name": "s"}])], upstream=load_upstream())
+    apply = P.apply_items(plan)
+    with open(os.path.join(REPO, "roles", "csi", "tasks", "cluster.yml")) as handle:
+        tasks = yaml.safe_load(handle)
+    loops = [t for block in tasks for t in block.get("block", [block]) if "loop" in t]
+    assert len(loops) == 5
+    for task in loops:
+        keys = re.findall(r"apply\.(\w+)", task["loop"])
+        items = [item for key in keys for item in apply[key]]
+        assert items, task["name"]
+        text = " ".join(json.dumps(dict((k, v) for k, v in task.items() if k != "loop")).split())
+        dotted = set(re.findall(r"\bitem\.(\w+)", text))
+        assert not dotted & set(dir(dict)), (task["name"], dotted & set(dir(dict)))
+        fields = dotted | set(re.findall(r"\bitem\['(\w+)'\]", text))
+        available = set(k for item in items for k in item)
+        guarded = set(re.findall(r"\bitem\.(\w+) \| default", text)) | set(re.findall(r"item\.(\w+) is not defined", text))
+        assert fields - guarded <= available, (task["name"], fields - guarded - available)
+        missing = [sorted(set(fields - guarded) - set(item)) for item in items if not set(fields - guarded) <= set(item)]
+        assert not missing, (task["name"], missing)
