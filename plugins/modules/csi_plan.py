@@ -93,7 +93,7 @@ options:
   kubernetes_version:
     description:
       - Kubernetes version of the cluster; drivers that need a newer one are refused, and schema validation uses
-        this version's schemas.
+        the newest bundled schemas not newer than this version (see RV(schema_version)).
     type: str
     default: 1.34.0
   validate:
@@ -225,6 +225,13 @@ apply:
       C(object), C(wait), C(wait_condition)), C(helm) (Helm releases in order) and C(waits).
   returned: success
   type: dict
+schema_version:
+  description:
+    - The Kubernetes version whose bundled schemas validated the objects, the newest one not newer than
+      O(kubernetes_version) (the oldest one when all are newer); null when O(validate=false).
+  returned: success
+  type: str
+  sample: 1.34.0
 rendered:
   description: Files of O(render_dir), relative to it, that this render wrote or would write.
   returned: when O(render_dir) is set
@@ -280,6 +287,20 @@ def load_upstream(upstream_dir):
                 problems.extend("upstream_dir: %s" % p for p in exc.problems)
         upstream[key] = objects
     return upstream, problems
+
+
+def schema_version(kubernetes_version):
+    """The bundled schema version to validate with: the newest one not newer than the cluster's minor."""
+    wanted = csi_plan.parse_version(kubernetes_version)
+    try:
+        available = sorted(set(csi_plan.parse_version(v) for v in schema.kubernetes_validate.utils.all_versions()) - {None})
+    except Exception:  # pylint: disable=broad-except
+        available = []
+    if wanted is None or not available:
+        return kubernetes_version
+    older = [v for v in available if v[:2] <= wanted[:2]]
+    chosen = older[-1] if older else available[0]
+    return "%d.%d.%d" % chosen
 
 
 def validate_plan(plan, upstream, k8s_version):
@@ -384,15 +405,17 @@ def main():
                                    kubernetes_version=params["kubernetes_version"])
     except csi_plan.PlanError as exc:
         problems.extend(exc.problems)
+    validated_with = None
     if plan is not None and params["validate"]:
-        problems.extend(validate_plan(plan, upstream, params["kubernetes_version"]))
+        validated_with = schema_version(params["kubernetes_version"])
+        problems.extend(validate_plan(plan, upstream, validated_with))
     if problems:
         module.fail_json(msg="csi_plan: drivers refused, %d problem(s): %s" % (len(problems), "; ".join(problems)),
                          problems=problems)
 
     for warning in plan["warnings"]:
         module.warn(warning)
-    result = dict(changed=False, plan=plan, apply=csi_plan.apply_items(plan))
+    result = dict(changed=False, plan=plan, apply=csi_plan.apply_items(plan), schema_version=validated_with)
     if params["render_dir"]:
         try:
             changed, rendered, removed, diffs = render(module, params["render_dir"], plan)

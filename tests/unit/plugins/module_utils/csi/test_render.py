@@ -147,3 +147,12 @@ def test_module_render_writes_atomically_with_modes(tmp_path, full_plan):
     finally:
         FakeModule.check_mode = False
     assert changed and not (out / "09-longhorn" / "values.yaml").exists()
+
+
+@pytest.mark.parametrize("wanted,used", [("1.34.0", "1.34.0"), ("v1.36.2", "1.34.0"), ("1.31", "1.31.0"),
+                                         ("1.2.0", "1.25.0")])
+def test_module_schema_version(wanted, used):
+    """Validation uses the newest bundled schemas not newer than the cluster (kubernetes-validate 1.34 here)."""
+    from ansible_collections.kubelayer.runtime.plugins.modules import csi_plan as module_file
+
+    assert module_file.schema_version(wanted) == used
