@@ -126,7 +126,7 @@ def _ensure_table(doc, path, problems, where):
         child = node[key]
         if not _is_table(child):
             problems.append("%s: cannot set %s: %s is a %s in the existing file, not a table"
-                            % (where, _dotted(path), _dotted(path[:i + 1]), type(_plain(child)).__name__))
+                            % (where, _dotted(path), _dotted(path[:i + 1]), cs.type_name(_plain(child))))
             return None
         node = child
     return node
@@ -176,7 +176,7 @@ def _set(doc, path, value, problems, where):
     if isinstance(value, dict):
         if key in parent and not _is_table(parent[key]):
             problems.append("%s: cannot set %s: it is a %s in the existing file, not a table"
-                            % (where, _dotted(path), type(_plain(parent[key])).__name__))
+                            % (where, _dotted(path), cs.type_name(_plain(parent[key]))))
             return
         if key not in parent:
             parent[key] = _new_table(parent)

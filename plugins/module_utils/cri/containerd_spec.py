@@ -311,6 +311,22 @@ _STR_KEYS = (
 KNOWN_TYPES = dict([(k, bool) for k in _BOOL_KEYS] + [(k, int) for k in _INT_KEYS] + [(k, str) for k in _STR_KEYS])
 
 
+def type_name(value):
+    """A user-facing type name (Ansible 2.19 hands over tagged subclasses of str, list, dict)."""
+    for kind, label in ((bool, "boolean"), (int, "integer"), (float, "float"), (str, "string"),
+                        (list, "list"), (tuple, "list"), (dict, "dictionary")):
+        if isinstance(value, kind):
+            return label
+    return type(value).__name__
+
+
+def _plain_value(value):
+    for kind in (bool, int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    return value
+
+
 def known_type_problem(name, value):
     """A problem when a well-known key (the last segment of ``name``) gets a value of the wrong type."""
     expected = KNOWN_TYPES.get(name.rsplit(".", 1)[-1])
@@ -319,7 +335,7 @@ def known_type_problem(name, value):
     ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
     if not ok:
         return "settings.%s: %r is a %s, containerd expects a %s" % (
-            name, value, type(value).__name__, {bool: "boolean", int: "integer", str: "string"}[expected])
+            name, _plain_value(value), type_name(value), {bool: "boolean", int: "integer", str: "string"}[expected])
     return None
 
 
@@ -467,7 +483,7 @@ def toml_value_problems(value, where):
                 continue
             problems.extend(toml_value_problems(item, "%s.%s" % (where, key)))
     else:
-        problems.append("%s: a %s value has no TOML representation" % (where, type(value).__name__))
+        problems.append("%s: a %s value has no TOML representation" % (where, type_name(value)))
     return problems
 
 
