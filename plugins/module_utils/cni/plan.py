@@ -151,6 +151,7 @@ class Parser:
         self.cache = {}
         self.loose = {}
         self.items = {}   # "networks"/"routes" -> {text: (net, desc) or ()}
+        self.uncached = []   # node nets that came from fact dicts (not in ``items``)
 
     def parse_loose(self, text):
         """Parse a node range: host bits allowed, ``default`` is ``(None, None)`` (skip)."""
@@ -365,15 +366,21 @@ def _node_ranges(index, raw, node, parser, problems, what):
         got = list(map(items.get, raw))
     except TypeError:   # unhashable entries (fact dicts)
         got = [None] * len(raw)
-    if None not in got:
-        node.nets.extend(filter(None, got))
-        return
-    append = node.nets.append
-    for entry, item in zip(raw, got):
-        if item is not None:
-            if item:
-                append(item)
-            continue
+    if None in got:
+        _fill_misses(index, raw, got, node, parser, problems, what, desc, min_prefix, items)
+    node.nets.extend(filter(None, got))
+
+
+def _fill_misses(index, raw, got, node, parser, problems, what, desc, min_prefix, items):
+    """Slow path of :func:`_node_ranges`: parse the entries not in the cache, in place in ``got``."""
+    pos = -1
+    while True:
+        try:
+            pos = got.index(None, pos + 1)
+        except ValueError:
+            return
+        entry = raw[pos]
+        got[pos] = ()
         this_desc = desc
         if isinstance(entry, dict):
             # node_network_facts route (or interface address) shape
@@ -392,8 +399,9 @@ def _node_ranges(index, raw, node, parser, problems, what):
         item = (net, this_desc) if net is not None and net.prefix >= min_prefix else ()
         if entry.__class__ is str:
             items[entry] = item
-        if item:
-            append(item)
+        elif item:
+            parser.uncached.append(net)
+        got[pos] = item
 
 
 def _parse_nodes(raw_nodes, parser, problems):
@@ -656,7 +664,12 @@ def _make_plan(params):
         # other nodes, flannel's blackhole route); an interface network there is not
         for node in nodes:
             node.nets = [(n, d) for n, d in node.nets if d.startswith("network") or not cluster_owned(n)]
-    node_nets = dict((net.key, net) for node in nodes for net, _desc in node.nets)
+    if assigned_keys:
+        node_nets = dict((net.key, net) for node in nodes for net, _desc in node.nets)
+    else:
+        # every node net is in the parser's item caches (or its list of dict-shaped ones)
+        node_nets = dict((item[0].key, item[0]) for cache in parser.items.values() for item in cache.values() if item)
+        node_nets.update((net.key, net) for net in parser.uncached)
     index = RangeIndex(node_nets.values())
     special = [(parser.parse(c)[0], d) for c, d in SPECIAL_RANGES]
     avoid = RangeIndex([n for _j, n in reserved] + [n for n, _d in special])
