@@ -527,7 +527,7 @@ def _plan_rook(reader, problems):
             "cephfs": {"name": cephfs, "enabled": True, "cephFsClientType": client_type},
             "nfs": {"name": nfs, "enabled": bool(nfs_enabled)},
         },
-        "operatorConfig": {"namespace": operator_ns, "driverSpecDefaults": {
+        "operatorConfig": {"driverSpecDefaults": {
             "deployCsiAddons": False,
             "controllerPlugin": {"replicas": controller_replicas},
             "nodePlugin": {"kubeletDirPath": kubelet_dir}}},
