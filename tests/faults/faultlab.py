@@ -1,4 +1,4 @@
-"""Fault-injection tests against real lab nodes (podman containers booted with systemd).
+"""Helpers of the fault-injection tests against real lab nodes (podman containers booted with systemd).
 
 One session creates three nodes with molecule/shared/create.yml and removes them with
 molecule/shared/destroy.yml (also at start, for leftovers of an interrupted run):
@@ -13,17 +13,12 @@ instead of fresh ones (both for debugging only; remove the nodes yourself).
 Playbook outputs are kept in tests/output/faults/.
 """
 
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "tests" / "output" / "faults"
@@ -46,6 +41,20 @@ LAB_VARS = {
     # every node of a run at once (the fault runs are per node anyway)
     "kubelayer_serial": "100%",
 }
+
+
+def site_vars(tmp):
+    """What playbooks/site.yml needs in this offline lab (as inventories/lab sets it): upstream files from
+    ../shared/upstream, rendered cluster files in the session's temporary directory."""
+    upstream = ROOT.parent / "shared" / "upstream"
+    return {
+        "canal_manifest_src": str(upstream / "calico-v3.32.1" / "canal.yaml"),
+        "canal_manifest_dest": str(Path(tmp) / "rendered" / "canal"),
+        "canal_policy_namespaces": ["default"],
+        "csi_drivers": [{"name": "local-path"}],
+        "csi_upstream_dir": str(upstream),
+        "csi_render_dir": str(Path(tmp) / "rendered" / "storage"),
+    }
 
 
 def ansible_env():
@@ -159,16 +168,18 @@ class Lab:
         raise AssertionError("%s did not finish booting in %ss" % (node, timeout))
 
     # -- ansible -------------------------------------------------------------------------------
-    def playbook(self, name, playbook, *args, extra=None, limit=None, timeout=900):
-        cmd = ["ansible-playbook", "-i", str(self.inventory), str(playbook)]
+    def playbook(self, name, playbook, *args, extra=None, limit=None, timeout=900, inventory=None):
+        cmd = ["ansible-playbook", "-i", str(inventory or self.inventory), str(playbook)]
         if limit:
             cmd += ["--limit", limit]
         variables = dict(LAB_VARS)
         variables.update(extra or {})
         cmd += ["-e", json.dumps(variables)]
         cmd += list(args)
+        env = dict(self.env)
+        env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_tasks"  # per-task times in the logs
         start = time.monotonic()
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env, cwd=str(ROOT), timeout=timeout,
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=timeout,
                               check=False)
         seconds = time.monotonic() - start
         log = _log(name, cmd, proc.stdout, proc.stderr, proc.returncode, seconds)
@@ -182,49 +193,25 @@ class Lab:
         if proc.returncode != 0:
             raise AssertionError("molecule/shared/%s.yml failed: %s" % (action, (proc.stdout + proc.stderr)[-3000:]))
 
-    def write_inventory(self):
-        # kubespray's groups, like lab/inventory.yml
-        self.inventory.write_text(json.dumps({
+    def write_inventory(self, path=None, host_vars=None):
+        """kubespray's groups, like inventories/lab/hosts.yml; ``host_vars`` {node: {var: value}}."""
+        host_vars = host_vars or {}
+        path = path or self.inventory
+        all_vars = {"ansible_connection": "containers.podman.podman",
+                    "ansible_python_interpreter": "/usr/bin/python3"}
+        all_vars.update(site_vars(self.tmp))
+        path.write_text(json.dumps({
             "all": {
-                "vars": {"ansible_connection": "containers.podman.podman",
-                         "ansible_python_interpreter": "/usr/bin/python3"},
+                "vars": all_vars,
                 "children": {"k8s_cluster": {"children": {
-                    "kube_control_plane": {"hosts": {"fault-bookworm": {}}},
-                    "kube_node": {"hosts": {"fault-forky": {}, "fault-fresh": {}}},
+                    "kube_control_plane": {"hosts": {"fault-bookworm": host_vars.get("fault-bookworm", {})}},
+                    "kube_node": {"hosts": {"fault-forky": host_vars.get("fault-forky", {}),
+                                            "fault-fresh": host_vars.get("fault-fresh", {})}},
                 }}},
             }
         }, indent=1))
+        return path
 
 
-@pytest.fixture(scope="session")
-def lab():
-    if shutil.which("podman") is None:
-        pytest.fail("podman is required for the fault-injection tests (make deps)")
-    tmp = tempfile.mkdtemp(prefix="kubelayer-faults-")
-    lab = Lab(tmp)
-    lab.write_inventory()
-    reuse = os.environ.get("FAULTS_REUSE_NODES") == "1"
-    if not reuse:
-        lab.shared("destroy")
-    lab.shared("create")  # starts missing nodes only
-    try:
-        for platform in PLATFORMS:
-            lab.install_probe(platform["name"])
-        # containerd is installed once per node, here; the tests reuse these two nodes
-        run = lab.playbook("session-converge", ROOT / "playbooks/runtime.yml", limit=",".join(CONVERGED))
-        assert run.rc == 0, "converging %s failed, see %s" % (", ".join(CONVERGED), run.log)
-        for node in CONVERGED:
-            ready, status = lab.runtime_ready(node)
-            assert ready, "%s: containerd does not serve CRI after the converge: %s" % (node, status)
-        yield lab
-    finally:
-        if os.environ.get("FAULTS_KEEP_NODES") != "1":
-            lab.shared("destroy")
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def sha256_text(text):
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
+# the checkout as the installed collection (make venv links it), for the in-process module tests
 sys.path.insert(0, str(ROOT / ".venv" / "collections"))
