@@ -47,10 +47,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The summary, one string per line.
-  type: list
-  elements: str
+  description: The summary, lines separated by newlines (the default callback prints it as a block).
+  type: str
 """
+
+import os
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.summary import render_summary
 
@@ -87,7 +88,7 @@ def _storage(node):
     if missing and not node.get("changed"):
         return "missing packages: %s" % ", ".join(missing)
     done = sorted({str(p) for p in (node.get("packages") or [])})
-    return "ok" + (" (%s)" % ", ".join(done) if done else "")
+    return "ok" + (" (packages: %s)" % ", ".join(done) if done else "")
 
 
 def node_rows(hostvars, hosts, network=None):
@@ -113,7 +114,9 @@ def node_rows(hostvars, hosts, network=None):
 
 
 def runtime_summary(hostvars, hosts, network=None, storage=None, outputs=None):
-    return render_summary(node_rows(hostvars, hosts, network), network=network, storage=storage, outputs=outputs)
+    outputs = [os.path.normpath(str(o)) for o in outputs or []]
+    return "\n".join(render_summary(node_rows(hostvars, hosts, network), network=network, storage=storage,
+                                    outputs=outputs))
 
 
 class FilterModule(object):
