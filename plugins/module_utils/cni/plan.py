@@ -742,8 +742,9 @@ def _make_plan(params):
             continue
         if np_ - pod.prefix > NODE_MASK_MAX_DIFF:
             problems.append("%s: %d is more than %d bits longer than the %s pod range %s (kubeadm/KCM limit); "
-                            "use a larger pod range or %s <= %d"
-                            % (opt, np_, NODE_MASK_MAX_DIFF, LABEL[family], pod, opt, pod.prefix + NODE_MASK_MAX_DIFF))
+                            "use a smaller pod range (/%d or longer) or %s <= %d"
+                            % (opt, np_, NODE_MASK_MAX_DIFF, LABEL[family], pod, np_ - NODE_MASK_MAX_DIFF, opt,
+                               pod.prefix + NODE_MASK_MAX_DIFF))
             continue
         max_nodes = 1 << (np_ - pod.prefix)
         usable = _usable(family, np_)
