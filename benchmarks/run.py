@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: kubelayer.runtime developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """kubelayer.runtime benchmarks: one command, one markdown table.
@@ -228,7 +227,7 @@ def bench_merge(repeat):
 def _median_time(fn, repeat):
     fn()  # warm-up
     samples = []
-    for _ in range(repeat):
+    for _sample in range(repeat):
         start = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - start)

@@ -121,8 +121,8 @@ def canal_args(draw):
         "node_prefix_v6": st.one_of(st.integers(-5, 140), scalars), "max_pods": st.one_of(st.integers(-5, 10 ** 6),
                                                                                           scalars),
         "backend": scalars, "expected_nodes": st.one_of(st.integers(-5, 10 ** 7), scalars), "reserved": cidr_list,
-        "assignments": st.one_of(json_like, st.dictionaries(st.sampled_from(["node0", "node1", "node2", "x"]),
-                                                           cidr_list, max_size=3)),
+        "assignments": st.one_of(
+            json_like, st.dictionaries(st.sampled_from(["node0", "node1", "node2", "x"]), cidr_list, max_size=3)),
     }
     for name, strategy in options.items():
         if draw(st.booleans()):

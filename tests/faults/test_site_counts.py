@@ -100,10 +100,9 @@ def test_classify_flags():
     assert site_counts.classify("kubelayer.runtime.containerd_config", {}) == (1, 1, 0)
     assert site_counts.classify("ansible.builtin.meta", {}) == (1, 0, 1)
     assert site_counts.classify("ansible.builtin.validate_argument_spec", {}) == (1, 0, 1)
-    assert site_counts.classify("ansible.builtin.copy", {"_ansible_delegated_vars": {"ansible_host": "localhost"}}) \
-        == (1, 0, 1)
-    assert site_counts.classify("ansible.builtin.copy", {"_ansible_delegated_vars": {"ansible_host": "node2",
-                                                                                    "ansible_connection": "ssh"}}) \
-        == (1, 1, 0)
+    local = {"_ansible_delegated_vars": {"ansible_host": "localhost"}}
+    assert site_counts.classify("ansible.builtin.copy", local) == (1, 0, 1)
+    remote = {"_ansible_delegated_vars": {"ansible_host": "node2", "ansible_connection": "ssh"}}
+    assert site_counts.classify("ansible.builtin.copy", remote) == (1, 1, 0)
     assert site_counts.role_of("/x/ansible_collections/kubelayer/runtime/roles/canal/tasks/plan.yml:3") == "canal"
     assert site_counts.role_of("/work/main/playbooks/site.yml:3") == site_counts.PLAY_LEVEL

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run on a lab node: runtime.v1 Version and Status over containerd's CRI socket, as JSON.
 
 Uses the collection's stdlib gRPC client (plugins/module_utils/cri/grpc_client.py, copied next to this file).

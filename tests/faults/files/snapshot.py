@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run on a lab node: a JSON map of every file, directory and link under the given roots.
 
     snapshot.py ROOT... [--exclude PREFIX ...]
