@@ -146,8 +146,16 @@ block_devices:
       description: Kernel holders of the device (C(dm-*) for LVM/device-mapper, C(md*) for RAID).
       type: list
       elements: str
+    holder_names:
+      description: Device-mapper names of the holders, for example C(ceph--<uuid>-osd--block--<uuid>).
+      type: dict
     swap:
       description: Whether the device is an active swap device.
+      type: bool
+    ceph_osd:
+      description:
+        - Whether the device already is a Ceph OSD (a BlueStore label, or an LVM physical volume held by a
+          C(ceph-*) device-mapper volume). Such a device is not eligible for a new OSD.
       type: bool
     backing_file:
       description: For loop devices, the backing file; otherwise null.

@@ -28,7 +28,8 @@ description:
     the next boot. A sysctl is raised at runtime when it is lower than wanted (never lowered).
   - Fails, listing every problem and writing nothing, on an invalid driver list, a device for OSDs that does not
     exist, is a partition or is not eligible (see M(kubelayer.runtime.block_devices)), or a Quobyte native client
-    that is not mounted in C(client_mode=host).
+    that is not mounted in C(client_mode=host). A device for OSDs that already is a Ceph OSD (BlueStore label, or
+    C(ceph-*) LVM) is accepted, so the node side can be re-run after Rook created its OSDs.
   - "Does not install packages or change services: it returns RV(packages_missing) and RV(service_actions) for
     M(ansible.builtin.apt)/M(ansible.builtin.dnf) and M(ansible.builtin.systemd_service)."
 options:
@@ -387,7 +388,7 @@ def main():
         run_blkid = (lambda path: module.run_command([blkid, "-p", "-o", "export", path])[1]) if blkid else None
         devices = blockdev.discover("/", run_blkid=run_blkid)
         osd_records, dev_errors = blockdev.resolve_requested(blockdev.describe_requested(plan["osd_devices"]), devices)
-        dev_errors.extend(blockdev.ineligible_errors(osd_records))
+        dev_errors.extend(blockdev.ineligible_errors(osd_records, accept_ceph_osds=True))
         errors.extend("rook-ceph: osd_devices: %s" % e for e in dev_errors)
     for directory in plan["directories"]:
         if os.path.lexists(directory["path"]) and not os.path.isdir(directory["path"]):

@@ -258,8 +258,8 @@ def build_device(raw, mounts=None, swaps=None, min_size=MIN_OSD_SIZE):
     """Turn the raw sysfs/probe data of one device into the reported record, with ``osd_eligible`` and ``reason``.
 
     ``raw`` keys: name, devnum ("8:0"), size (bytes), read_only, rotational, removable, holders, partitions (list
-    of raw partition dicts with name, devnum, size, read_only, holders, signatures), signatures, probe_error,
-    is_dm, is_md, backing_file, dev_node (bool: /dev/<name> exists).
+    of raw partition dicts with name, devnum, size, read_only, holders, signatures), holder_names (holder ->
+    device-mapper name), signatures, probe_error, is_dm, is_md, backing_file, dev_node (bool: /dev/<name> exists).
     """
     mounts = mounts or {}
     swaps = set(swaps or [])
@@ -310,11 +310,23 @@ def build_device(raw, mounts=None, swaps=None, min_size=MIN_OSD_SIZE):
     }
     fs = [s for s in dev["signatures"] if signature_usage(s) in (_FS, _SWAP)]
     dev["filesystem"] = fs[0] if fs else None
+    dev["holder_names"] = dict(raw.get("holder_names") or {})
+    dev["ceph_osd"] = is_ceph_osd(dev)
     reasons = osd_reasons(dev, min_size)
     dev["osd_eligible"] = not reasons
     dev["reasons"] = reasons
     dev["reason"] = "; ".join(reasons) if reasons else None
     return dev
+
+
+def is_ceph_osd(dev):
+    """Whether the device already is a Ceph OSD: a BlueStore label (raw mode) or an LVM PV held by a ``ceph-*``
+    device-mapper volume (ceph-volume lvm mode, names like ``ceph--<uuid>-osd--block--<uuid>``)."""
+    if "ceph_bluestore" in (dev.get("signatures") or []):
+        return True
+    names = dev.get("holder_names") or {}
+    return "LVM2_member" in (dev.get("signatures") or []) and any(
+        str(names.get(h, "")).startswith("ceph-") for h in dev.get("holders") or [])
 
 
 def partition_record(disk, part):
@@ -366,9 +378,14 @@ def resolve_requested(requested, devices):
     return selected, errors
 
 
-def ineligible_errors(selected):
-    """One message per selected device that is not OSD-eligible, with its reasons."""
-    return ["%s is not eligible for a Ceph OSD: %s" % (d["path"], d["reason"]) for d in selected if not d["osd_eligible"]]
+def ineligible_errors(selected, accept_ceph_osds=False):
+    """One message per selected device that is not OSD-eligible, with its reasons.
+
+    With ``accept_ceph_osds`` a device that already is a Ceph OSD (see :func:`is_ceph_osd`) is not an error:
+    re-running a node role after Rook created its OSDs must not fail.
+    """
+    return ["%s is not eligible for a Ceph OSD: %s" % (d["path"], d["reason"]) for d in selected
+            if not d["osd_eligible"] and not (accept_ceph_osds and d.get("ceph_osd"))]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -447,11 +464,16 @@ def collect_raw(root="/", run_blkid=None):
             "rotational": _read(os.path.join(base, "queue", "rotational"), "0") == "1",
             "removable": _read(os.path.join(base, "removable"), "0") == "1",
             "holders": _listdir(os.path.join(base, "holders")),
+            "holder_names": {},
             "is_dm": os.path.isdir(os.path.join(base, "dm")),
             "is_md": os.path.isdir(os.path.join(base, "md")),
             "backing_file": _read(os.path.join(base, "loop", "backing_file")),
             "partitions": [],
         }
+        for holder in raw["holders"]:
+            dm_name = _read(os.path.join(sys_block, holder, "dm", "name"))
+            if dm_name:
+                raw["holder_names"][holder] = dm_name
         sigs, error, node = _probe(root, name, size, run_blkid)
         raw.update({"signatures": sigs, "probe_error": error, "dev_node": node})
         for entry in _listdir(base):

@@ -309,3 +309,33 @@ def test_describe_requested_missing_and_not_block(tmp_path):
     out = bd.describe_requested([str(tmp_path / "file"), str(tmp_path / "nope")])
     assert out[0]["exists"] is True and out[0]["is_block"] is False
     assert out[1]["exists"] is False
+
+
+def test_existing_ceph_osds_are_recognised_and_accepted_on_request():
+    bluestore = bd.build_device(_raw(name="sdg", devnum="8:96", signatures=["ceph_bluestore"]))
+    lvm = bd.build_device(_raw(name="sdh", devnum="8:112", signatures=["LVM2_member"], holders=["dm-3"],
+                               holder_names={"dm-3": "ceph--1b2c-osd--block--9f8e"}))
+    other_lvm = bd.build_device(_raw(name="sdi", devnum="8:128", signatures=["LVM2_member"], holders=["dm-4"],
+                                     holder_names={"dm-4": "vg0-home"}))
+    ext4 = bd.build_device(_raw(name="sdj", devnum="8:144", signatures=["ext4"]))
+    assert [d["ceph_osd"] for d in (bluestore, lvm, other_lvm, ext4)] == [True, True, False, False]
+    assert all(d["osd_eligible"] is False for d in (bluestore, lvm, other_lvm, ext4))
+    devices = [bluestore, lvm, other_lvm, ext4]
+    assert len(bd.ineligible_errors(devices)) == 4
+    assert bd.ineligible_errors(devices, accept_ceph_osds=True) == [
+        "/dev/sdi is not eligible for a Ceph OSD: has an LVM physical volume signature: LVM2_member; "
+        "is held by dm-4 (device-mapper/LVM)",
+        "/dev/sdj is not eligible for a Ceph OSD: has a filesystem: ext4",
+    ]
+
+
+def test_collect_reads_device_mapper_holder_names(tmp_path):
+    root = _fake_tree(tmp_path)
+    dm = root / "sys" / "block" / "dm-0"
+    (dm / "dm").mkdir(parents=True)
+    (dm / "dm" / "name").write_text("ceph--aa-osd--block--bb\n")
+    (dm / "dev").write_text("253:0\n")
+    (dm / "size").write_text("0\n")
+    devs = {d["name"]: d for d in bd.discover(str(root))}
+    assert devs["sdf"]["holder_names"] == {"dm-0": "ceph--aa-osd--block--bb"}
+    assert devs["dm-0"]["type"] == "dm"
