@@ -32,13 +32,17 @@ def _assert_serving(lab, node):
 
 
 INVALID_SETTINGS = {
-    # a value of the wrong type: only containerd itself (config dump) can tell
-    "wrong-type": ({"cri.runtime.enable_selinux": "yes"},
-                   r"containerd rejects the candidate config, /etc/containerd/config\.toml is unchanged: .*"
-                   r"[Cc]onvert .*yes"),
-    # a name that would inject a TOML table: refused by the module before anything reaches the node
+    # a value of the wrong type the module does not know about: only containerd itself (config dump) can tell,
+    # on the node, before the file is replaced
+    "containerd-rejects": ({"gc.pause_threshold": "x"},
+                           r"containerd rejects the candidate config, /etc/containerd/config\.toml is unchanged: "
+                           r"containerd: .*(float64|PauseThreshold)"),
+    # a value of the wrong type for a key the module knows: refused on the controller
+    "module-type": ({"cri.runtime.enable_selinux": "yes"},
+                    r"nothing written: settings\.cri\.runtime\.enable_selinux: 'yes' is a string"),
+    # a name that would inject a TOML table: refused on the controller
     "injected-name": ({'cri.runtime."x"]\n[evil': 1},
-                      r"settings"),
+                      r"nothing written: settings: name 'cri\.runtime\.\"x\"\]\\n\[evil' must be"),
 }
 
 
@@ -60,7 +64,7 @@ def test_invalid_setting_fails_before_writing(lab, case):
             node, sorted(set(after.items()) ^ set(before[node].items())))
         assert _temp_files(after) == []
         _assert_serving(lab, node)
-    assert re.search(reason, run.stdout.replace("\n    ", " ").replace("''", "'")), run
+    assert re.search(reason, re.sub(r"\s+", " ", run.stdout).replace("''", "'")), run
     assert "Traceback" not in run.output and "MODULE FAILURE" not in run.output, run
 
 
