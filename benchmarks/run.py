@@ -346,6 +346,28 @@ def bench_site(playbook, keep_nodes=False):
         result["callback_output_dir"] = str(tmp)
 
 
+def recount_site(path):
+    """The site section of an earlier run, counted again from its saved callback outputs."""
+    earlier = json.loads(Path(path).read_text())
+    site = earlier.get("site") or {}
+    out_dir = Path(site.get("callback_output_dir", ""))
+    for name, run in site.get("runs", {}).items():
+        saved = out_dir / ("%s.json" % name)
+        if not saved.exists():
+            run["error"] = "callback output %s is gone" % saved
+            continue
+        keep = {k: run[k] for k in ("wall_s", "rc") if k in run}
+        run.clear()
+        run.update(keep)
+        run.update(site_counts.count(site_counts.load_callback_json(saved.read_text())))
+        if run.get("rc"):
+            run["error"] = "ansible-playbook exited %d: %s" % (run["rc"], "; ".join(run["failures"])[:2000])
+    site["recounted_from"] = str(path)
+    site["machine_of_run"] = earlier.get("machine")
+    site["started"] = earlier.get("started")
+    return site
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -478,6 +500,9 @@ def main(argv=None):
     parser.add_argument("--playbook", default=str(ROOT / "playbooks" / "site.yml"))
     parser.add_argument("--keep-nodes", action="store_true", help="do not remove the bench-* nodes")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    parser.add_argument("--site-from", metavar="FILE",
+                        help="re-count the site section from an earlier --json FILE and the callback outputs it "
+                             "points to (callback_output_dir), instead of running site.yml again")
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = only - {"canal", "merge", "site"}
@@ -490,7 +515,9 @@ def main(argv=None):
     if "merge" in only:
         log("merge: %d cases x %d" % (len(MERGE_CASES), args.repeat))
         results["merge"] = bench_merge(args.repeat)
-    if "site" in only:
+    if "site" in only and args.site_from:
+        results["site"] = recount_site(args.site_from)
+    elif "site" in only:
         results["site"] = bench_site(args.playbook, keep_nodes=args.keep_nodes)
     results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 

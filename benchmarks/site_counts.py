@@ -27,6 +27,9 @@ CONTROLLER_ACTIONS = frozenset((
 ))
 
 _ROLE_PATH = re.compile(r"/roles/([^/]+)/(?:tasks|handlers)/")
+# role tasks are named "<role> : <name>" (collection roles "<ns>.<collection>.<role> : <name>"); the arg spec
+# validation Ansible adds to a role carries the play's path, so the name is what ties it to its role
+_ROLE_NAME = re.compile(r"^(?:[\w]+\.[\w]+\.)?([\w-]+) : ")
 _LOCAL = frozenset(("localhost", "127.0.0.1", "::1"))
 
 
@@ -48,8 +51,8 @@ def short_action(action):
     return action
 
 
-def role_of(path):
-    match = _ROLE_PATH.search(path or "")
+def role_of(path, name=None):
+    match = _ROLE_PATH.search(path or "") or _ROLE_NAME.search(name or "")
     return match.group(1) if match else PLAY_LEVEL
 
 
@@ -95,7 +98,7 @@ def count(data):
     for play in data.get("plays", []):
         for entry in play.get("tasks", []):
             task = entry.get("task", {})
-            role = role_of(task.get("path"))
+            role = role_of(task.get("path"), task.get("name"))
             for host, result in (entry.get("hosts") or {}).items():
                 action = result.get("action", "")
                 executed, modules, controller = classify(action, result)

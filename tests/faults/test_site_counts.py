@@ -106,3 +106,8 @@ def test_classify_flags():
     assert site_counts.classify("ansible.builtin.copy", remote) == (1, 1, 0)
     assert site_counts.role_of("/x/ansible_collections/kubelayer/runtime/roles/canal/tasks/plan.yml:3") == "canal"
     assert site_counts.role_of("/work/main/playbooks/site.yml:3") == site_counts.PLAY_LEVEL
+    # the arg spec validation of a role has the play's path and the role in its name
+    assert site_counts.role_of("/work/main/playbooks/runtime.yml:4",
+                               "kubelayer.runtime.containerd : Validating arguments against arg spec 'main'") \
+        == "containerd"
+    assert site_counts.role_of("/work/main/playbooks/site.yml:9", "Prepare the node for Canal") == site_counts.PLAY_LEVEL
