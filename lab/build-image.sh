@@ -54,7 +54,10 @@ chroot "$root" systemctl mask systemd-udevd.service systemd-udevd-control.socket
   systemd-udevd-kernel.socket getty.target console-getty.service \
   systemd-firstboot.service systemd-networkd-wait-online.service >/dev/null 2>&1 || true
 echo "$release" >"$root/etc/kubelayer-lab-release"
-rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+# package lists in place, as on an installed machine (check mode of an apt task needs them)
+chroot "$root" apt-get update -qq >>"$cache/debootstrap-$release.log" 2>&1 \
+  || { tail -30 "$cache/debootstrap-$release.log" >&2; exit 1; }
+rm -rf "$root"/var/cache/apt/archives/*.deb
 tar -C "$root" -c . | podman import \
   --change 'CMD ["/sbin/init"]' \
   --change 'ENV container=podman' \
