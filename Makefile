@@ -18,7 +18,7 @@ RELEASES := bookworm trixie forky
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 APT_PACKAGES := podman runc debootstrap uidmap slirp4netns iproute2 rsync shellcheck python3-venv git make
 
-.PHONY: help deps venv images lab-up lab-down demo unit sanity units lint molecule faults test bench build clean
+.PHONY: help deps venv images lab-up lab-down demo unit sanity units lint molecule collection faults test bench build clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -67,10 +67,13 @@ lint: venv ## ansible-lint, production profile
 molecule: images ## every molecule scenario against the lab images
 	@set -e; for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s $$s; done
 
+collection: venv ## build the tarball, install it offline, run its playbooks by FQCN
+	tests/utils/run-pytest.sh tests/collection
+
 faults: images ## fault-injection tests against real lab nodes
 	tests/utils/run-pytest.sh tests/faults
 
-test: unit sanity units lint molecule faults ## everything CI runs
+test: unit sanity units lint collection molecule faults ## everything CI runs
 	@echo "make test: all stages passed"
 
 bench: images ## benchmarks: print the table
