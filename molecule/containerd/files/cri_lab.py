@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Lab helper run on a node: talk CRI through the collection's stdlib gRPC client (copied next to this file).
 
   cri_lab.py status            -> JSON: version + conditions (runtime.v1 Version and Status)

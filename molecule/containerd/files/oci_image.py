@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write a tiny OCI image layout tarball from local files (no registry, no tools but python3).
 
 usage: oci_image.py --name localhost/kubelayer/busybox:1 --out /root/busybox.oci.tar \
@@ -31,7 +30,7 @@ def build_layer(files, links):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         dirs = set()
-        for dest in [d for _, d in files] + [d for d, _ in links]:
+        for dest in [pair[1] for pair in files] + [pair[0] for pair in links]:
             parts = dest.strip("/").split("/")[:-1]
             for i in range(1, len(parts) + 1):
                 dirs.add("/".join(parts[:i]))

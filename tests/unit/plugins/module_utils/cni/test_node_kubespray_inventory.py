@@ -105,7 +105,7 @@ def _controller():
         candidate = os.path.join(directory, "ansible-playbook")
         python = _shebang_python(candidate) if os.path.isfile(candidate) else None
         if python and subprocess.run([python, "-c", "import ansible.cli.playbook"], env=_clean_env(),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode == 0:
             return python, [candidate]
     return sys.executable, [sys.executable, "-m", "ansible.cli.playbook"]
 
@@ -123,7 +123,7 @@ def run_role(tmp_path, ipv6_stack):
                ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
                ANSIBLE_HOME=str(tmp_path / "home"))
     proc = subprocess.run(playbook + ["-i", str(tmp_path / "inventory.ini"), str(tmp_path / "site.yml")],
-                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600)
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     with open(str(tmp_path / "resolved.json")) as f:
         resolved = json.load(f)
