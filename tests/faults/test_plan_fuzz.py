@@ -3,7 +3,7 @@ ansible's module test pattern (``patch_module_args`` + ``main()``), and a few ho
 ``ansible localhost -m``. Whatever the input, the module ends in exit_json or fail_json with a message: never a
 traceback, never an "internal error" (a caught exception is still a bug).
 
-FAULTS_FUZZ_EXAMPLES sets the number of examples per module (default 150 for canal_plan, 60 for csi_plan, whose
+FAULTS_FUZZ_EXAMPLES sets the number of examples per module (default 300 for canal_plan, 120 for csi_plan, whose
 schema validation is slower).
 """
 
@@ -196,7 +196,7 @@ def csi_args(draw):
 # --------------------------------------------------------------------------- in-process fuzzing
 
 
-@settings(max_examples=EXAMPLES or 150, **FUZZ)
+@settings(max_examples=EXAMPLES or 300, **FUZZ)
 @given(canal_args())
 def test_canal_plan_module_never_crashes(args):
     result, code = run_module(canal_plan.main, args)
@@ -205,14 +205,14 @@ def test_canal_plan_module_never_crashes(args):
         assert result.get("problems"), "refused without listing the problems: %r" % result
 
 
-@settings(max_examples=EXAMPLES or 60, **FUZZ)
+@settings(max_examples=EXAMPLES or 120, **FUZZ)
 @given(csi_args())
 def test_csi_plan_module_never_crashes(args):
     result, code = run_module(csi_plan.main, args)
     check_outcome(result, code, args)
 
 
-@settings(max_examples=EXAMPLES or 15, **FUZZ)
+@settings(max_examples=EXAMPLES or 20, **FUZZ)
 @given(csi_args())
 def test_csi_plan_render_dir_never_crashes(args):
     """With render_dir the module also writes: still a result or a failure with a message."""
