@@ -296,7 +296,7 @@ def _playbook(args, env, cwd=ROOT):
     return proc, time.monotonic() - start
 
 
-def bench_site(playbook, keep_nodes=False):
+def bench_site(playbook, keep_nodes=False, extra_vars=None):
     env = _env()
     platforms = BENCH_PLATFORMS
     create = ["ansible-playbook", "-i", "localhost,", "-c", "local", str(ROOT / "molecule/shared/create.yml"),
@@ -304,7 +304,7 @@ def bench_site(playbook, keep_nodes=False):
     destroy = ["ansible-playbook", "-i", "localhost,", "-c", "local", str(ROOT / "molecule/shared/destroy.yml"),
                "-e", _platforms_arg(platforms)]
     result = {"playbook": str(Path(playbook).resolve().relative_to(ROOT)),
-              "nodes": [p["name"] for p in platforms], "runs": {}}
+              "nodes": [p["name"] for p in platforms], "runs": {}, "extra_vars": extra_vars}
     tmp = Path(tempfile.mkdtemp(prefix="kubelayer-bench-"))
     try:
         inventory = bench_inventory(platforms, tmp)
@@ -321,7 +321,10 @@ def bench_site(playbook, keep_nodes=False):
         run_env["ANSIBLE_DEPRECATION_WARNINGS"] = "0"
         for run in ("converge", "rerun"):
             log("site: %s run of %s" % (run, result["playbook"]))
-            proc, secs = _playbook(["ansible-playbook", "-i", str(inventory), str(playbook)], run_env)
+            cmd = ["ansible-playbook", "-i", str(inventory), str(playbook)]
+            if extra_vars:
+                cmd += ["-e", extra_vars]
+            proc, secs = _playbook(cmd, run_env)
             (tmp / ("%s.json" % run)).write_text(proc.stdout)
             entry = {"wall_s": secs, "rc": proc.returncode}
             try:
@@ -441,6 +444,9 @@ def markdown(results):
     if site is not None:
         lines.append("## %s on 3 lab nodes" % site.get("playbook", "site.yml"))
         lines.append("")
+        if site.get("extra_vars"):
+            lines.append("Extra vars: `%s`" % site["extra_vars"])
+            lines.append("")
         if site.get("error"):
             lines.append("not measured: %s" % site["error"])
             lines.append("")
@@ -499,6 +505,8 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=20, help="merge repetitions (median)")
     parser.add_argument("--playbook", default=str(ROOT / "playbooks" / "site.yml"))
     parser.add_argument("--keep-nodes", action="store_true", help="do not remove the bench-* nodes")
+    parser.add_argument("--extra-vars", metavar="JSON",
+                        help="passed to both site runs as -e (for example '{\"kubelayer_serial\": \"100%%\"}')")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     parser.add_argument("--site-from", metavar="FILE",
                         help="re-count the site section from an earlier --json FILE and the callback outputs it "
@@ -518,7 +526,7 @@ def main(argv=None):
     if "site" in only and args.site_from:
         results["site"] = recount_site(args.site_from)
     elif "site" in only:
-        results["site"] = bench_site(args.playbook, keep_nodes=args.keep_nodes)
+        results["site"] = bench_site(args.playbook, keep_nodes=args.keep_nodes, extra_vars=args.extra_vars)
     results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
     print(markdown(results))
