@@ -52,37 +52,17 @@ options:
     required: true
   snapshot:
     description:
-      - The VolumeSnapshot CRDs and the snapshot-controller (external-snapshotter v8.6.0).
-    type: dict
+      - The VolumeSnapshot CRDs and the snapshot-controller (external-snapshotter v8.6.0), a mapping with these keys.
+        The module checks it itself and lists every problem (a wrong type included) in one failure.
+      - C(crds) - C(managed) (default) installs the CRDs first, C(external) means they are already installed by
+        something else, C(absent) means there are none (no VolumeSnapshotClass can then be created).
+      - C(controller) - C(managed) (default) installs the single snapshot-controller after the CRDs, C(external)
+        means one already runs, C(absent) means none runs.
+      - C(namespace) - namespace of the snapshot-controller (default C(kube-system)).
+      - C(replicas) - replicas of the snapshot-controller Deployment; upstream's value (2) when not set.
+      - C(image) - snapshot-controller image, for a registry mirror; upstream's image when not set.
+    type: raw
     default: {}
-    suboptions:
-      crds:
-        description:
-          - C(managed) installs the CRDs first, C(external) means they are already installed by something else,
-            C(absent) means there are none (no VolumeSnapshotClass can then be created).
-        type: str
-        choices: [managed, external, absent]
-        default: managed
-      controller:
-        description:
-          - C(managed) installs the single snapshot-controller after the CRDs, C(external) means one already runs,
-            C(absent) means none runs.
-        type: str
-        choices: [managed, external, absent]
-        default: managed
-      namespace:
-        description:
-          - Namespace of the snapshot-controller.
-        type: str
-        default: kube-system
-      replicas:
-        description:
-          - Replicas of the snapshot-controller Deployment; upstream's value (2) when not set.
-        type: int
-      image:
-        description:
-          - Snapshot-controller image, for a registry mirror; upstream's image when not set.
-        type: str
   upstream_dir:
     description:
       - Directory on the controller with the upstream release files, laid out as
@@ -377,13 +357,9 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             drivers=dict(type="list", elements="dict", required=True),
-            snapshot=dict(type="dict", default={}, options=dict(
-                crds=dict(type="str", choices=["managed", "external", "absent"], default="managed"),
-                controller=dict(type="str", choices=["managed", "external", "absent"], default="managed"),
-                namespace=dict(type="str", default="kube-system"),
-                replicas=dict(type="int"),
-                image=dict(type="str"),
-            )),
+            # raw: build_plan checks the mapping and reports every problem; a typed dict with suboptions
+            # makes ansible-core itself raise on a scalar or a list before the module can answer
+            snapshot=dict(type="raw", default={}),
             upstream_dir=dict(type="path"),
             kubernetes_version=dict(type="str", default="1.34.0"),
             validate=dict(type="bool", default=True),
