@@ -28,7 +28,7 @@ mkdir -p "$cache"
 rm -rf "$root"
 echo "building $image from $suite ($mirror)"
 debootstrap --variant=minbase \
-  --include=systemd,systemd-sysv,dbus,python3,iproute2,ca-certificates,procps,kmod,udev \
+  --include=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,ca-certificates,procps,kmod,udev \
   "$suite" "$root" "$mirror" >"$cache/debootstrap-$release.log" 2>&1 \
   || { tail -30 "$cache/debootstrap-$release.log" >&2; exit 1; }
 # apt sources inside the node (the same mirror as the build)
