@@ -10,6 +10,10 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 _COLLECTIONS = os.path.join(_ROOT, ".venv", "collections")
 if os.path.isdir(os.path.join(_COLLECTIONS, "ansible_collections")) and _COLLECTIONS not in sys.path:
     sys.path.insert(0, _COLLECTIONS)
+# shared test helpers (kubelayer_paths); ansible-test's pytest does not put this directory on sys.path itself
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
 
 try:
     from hypothesis import HealthCheck, settings

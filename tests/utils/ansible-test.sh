@@ -12,6 +12,8 @@ dest=$work/ansible_collections/kubelayer/runtime
 mkdir -p "$dest"
 (cd "$root" && git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
   [ -e "$f" ] && printf '%s\0' "$f"; done | rsync -a --from0 --files-from=- ./ "$dest/")
+# the upstream release files (../shared beside the checkout) stay beside the copy too
+[ -d "$root/../shared" ] && ln -s "$(cd "$root/.." && pwd)/shared" "$work/ansible_collections/kubelayer/shared"
 # ansible-test's managed venvs bootstrap pip from a host this machine cannot reach: use the local stand-in.
 python "$root/tests/utils/ansible_test_getpip.py" install >/dev/null
 python=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')

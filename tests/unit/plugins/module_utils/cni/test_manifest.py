@@ -5,6 +5,7 @@ import ipaddress
 import json
 import os
 
+from kubelayer_paths import upstream_dir
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,19 +14,8 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import manif
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s.gitops import dump_documents, load_documents
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s.schema import validate_objects
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))))
 
-
-def _upstream_dir():
-    # `make unit` runs from the checkout (../shared/upstream); ansible-test units from a copy elsewhere
-    for candidate in (os.path.join(os.path.dirname(REPO), "shared", "upstream"), "/work/shared/upstream"):
-        if os.path.isdir(candidate):
-            return candidate
-    raise AssertionError("upstream release files (shared/upstream) not found")
-
-
-CANAL = os.path.join(_upstream_dir(), "calico-v3.32.1", "canal.yaml")
+CANAL = os.path.join(upstream_dir(), "calico-v3.32.1", "canal.yaml")
 
 CM = "ConfigMap/kube-system/canal-config"
 DS = "DaemonSet/kube-system/canal"

@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 
+from kubelayer_paths import upstream_dir
 import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
@@ -13,19 +14,8 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s.gitops impor
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s.schema import validate_objects
 from ansible_collections.kubelayer.runtime.plugins.modules import canal_manifest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))))
 
-
-def _upstream_dir():
-    # `make unit` runs from the checkout (../shared/upstream); ansible-test units from a copy elsewhere
-    for candidate in (os.path.join(os.path.dirname(REPO), "shared", "upstream"), "/work/shared/upstream"):
-        if os.path.isdir(candidate):
-            return candidate
-    raise AssertionError("upstream release files (shared/upstream) not found")
-
-
-CANAL = os.path.join(_upstream_dir(), "calico-v3.32.1", "canal.yaml")
+CANAL = os.path.join(upstream_dir(), "calico-v3.32.1", "canal.yaml")
 LAB_PLAN = {"veth_mtu": 1450, "flannel_net_conf": {"Network": "10.42.0.0/16", "Backend": {"Type": "vxlan"}},
             "calico_ipv4pool_cidr": "10.42.0.0/16", "calico_ipv6pool_cidr": None, "warnings": []}
 

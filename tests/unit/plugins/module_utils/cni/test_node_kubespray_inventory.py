@@ -11,22 +11,12 @@ import os
 import subprocess
 import sys
 
+from kubelayer_paths import REPO, collections_path, upstream_dir
 import pytest
 import yaml
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))))
 
-
-def _upstream_dir():
-    # `make unit` runs from the checkout (../shared/upstream); ansible-test units from a copy elsewhere
-    for candidate in (os.path.join(os.path.dirname(REPO), "shared", "upstream"), "/work/shared/upstream"):
-        if os.path.isdir(candidate):
-            return candidate
-    raise AssertionError("upstream release files (shared/upstream) not found")
-
-
-CANAL = os.path.join(_upstream_dir(), "calico-v3.32.1", "canal.yaml")
+CANAL = os.path.join(upstream_dir(), "calico-v3.32.1", "canal.yaml")
 
 INVENTORY = """\
 [kube_control_plane]
@@ -75,14 +65,6 @@ PLAYBOOK = """\
 """
 
 
-def _collections_path():
-    # ansible-test runs from .../ansible_collections/kubelayer/runtime; `make unit` from the checkout
-    parent = os.path.dirname(os.path.dirname(REPO))
-    if os.path.basename(parent) == "ansible_collections":
-        return os.path.dirname(parent)
-    return os.path.join(REPO, ".venv", "collections")
-
-
 def _shebang_python(path):
     try:
         with open(path) as handle:
@@ -119,7 +101,7 @@ def run_role(tmp_path, ipv6_stack):
                       canal_manifest_dest=str(tmp_path / "manifests"), out_dir=str(tmp_path))
     (tmp_path / "group_vars" / "k8s_cluster" / "k8s-cluster.yml").write_text(yaml.safe_dump(group_vars))
     (tmp_path / "site.yml").write_text(PLAYBOOK)
-    env = dict(_clean_env(), ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=_collections_path(),
+    env = dict(_clean_env(), ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=collections_path(),
                ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
                ANSIBLE_HOME=str(tmp_path / "home"))
     proc = subprocess.run(playbook + ["-i", str(tmp_path / "inventory.ini"), str(tmp_path / "site.yml")],

@@ -4,23 +4,14 @@ import copy
 import json
 import os
 
+from kubelayer_paths import upstream_dir
 import pytest
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import plan as P
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s.gitops import load_documents
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))))
 
-
-def _upstream_dir():
-    for candidate in (os.path.join(os.path.dirname(REPO), "shared", "upstream"), "/work/shared/upstream"):
-        if os.path.isdir(candidate):
-            return candidate
-    raise AssertionError("upstream release files not found next to the repository")
-
-
-UPSTREAM_DIR = _upstream_dir()
+UPSTREAM_DIR = upstream_dir()
 
 
 def load_upstream():

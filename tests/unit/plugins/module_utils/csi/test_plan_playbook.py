@@ -11,25 +11,8 @@ import subprocess
 import sys
 import textwrap
 
+from kubelayer_paths import REPO, collections_path, upstream_dir
 import yaml
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))))
-
-
-def _collections_path():
-    # ansible-test runs from .../ansible_collections/kubelayer/runtime; `make unit` from the checkout
-    parent = os.path.dirname(os.path.dirname(REPO))
-    if os.path.basename(parent) == "ansible_collections":
-        return os.path.dirname(parent)
-    return os.path.join(REPO, ".venv", "collections")
-
-
-def _upstream_dir():
-    for candidate in (os.path.join(os.path.dirname(REPO), "shared", "upstream"), "/work/shared/upstream"):
-        if os.path.isdir(candidate):
-            return candidate
-    raise AssertionError("upstream release files not found")
 
 
 def _shebang_python(path):
@@ -66,7 +49,7 @@ def _controller():
 def run_playbook(tmp_path, drivers, extra_vars=None):
     marker = tmp_path / "node-touched"
     render = tmp_path / "render"
-    variables = {"csi_drivers": drivers, "csi_upstream_dir": _upstream_dir(), "csi_render_dir": str(render)}
+    variables = {"csi_drivers": drivers, "csi_upstream_dir": upstream_dir(), "csi_render_dir": str(render)}
     variables.update(extra_vars or {})
     (tmp_path / "vars.yml").write_text(yaml.safe_dump(variables))
     (tmp_path / "site.yml").write_text(textwrap.dedent("""\
@@ -92,7 +75,7 @@ def run_playbook(tmp_path, drivers, extra_vars=None):
         """ % marker))
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"nodes": {"hosts": {"node1": {
         "ansible_connection": "local", "ansible_python_interpreter": _controller()[0]}}}}))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=_collections_path(), ANSIBLE_FORCE_COLOR="0",
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACK_RESULT_FORMAT="json",
                ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
                ANSIBLE_HOME=str(tmp_path / "home"))
