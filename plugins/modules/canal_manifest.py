@@ -98,17 +98,8 @@ options:
     description: Download timeout in seconds.
     type: int
     default: 30
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - kubelayer.runtime.attributes
 requirements:
   - PyYAML (controller)
   - kubernetes-validate and jsonschema (controller, for O(validate=true))

@@ -111,17 +111,8 @@ options:
         the same play (Debian's and Fedora's C(containernetworking-plugins)). Unset, nothing is linked.
       - V(auto) is C(/usr/lib/cni) where apt is the package manager and C(/usr/libexec/cni) where dnf is.
     type: str
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - kubelayer.runtime.attributes
 notes:
   - Runs on the node with the Python standard library only.
   - nftables is handled only when neither firewalld nor ufw is active (they own their chains).

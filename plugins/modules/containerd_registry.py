@@ -31,17 +31,8 @@ description:
     in the containerd config (M(kubelayer.runtime.containerd_config) O(kubelayer.runtime.containerd_config#module:config_path)).
   - All problems of the input are reported together; nothing is written when there is any.
 author: kubelayer.runtime developers (@kubelayer)
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - kubelayer.runtime.attributes
 options:
   registries:
     description:

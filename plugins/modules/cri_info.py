@@ -23,17 +23,8 @@ description:
     can decide from one probe which of its tasks have work to do.
   - Never changes anything.
 author: kubelayer.runtime developers (@kubelayer)
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - kubelayer.runtime.attributes.info
 options:
   endpoint:
     description:

@@ -70,17 +70,8 @@ options:
     description: Load missing kernel modules with modprobe now (they are always persisted in O(modules_load_file)).
     type: bool
     default: true
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - kubelayer.runtime.attributes
 notes:
   - Supports Debian/Ubuntu and RHEL-like nodes.
   - Inside a container, udev is not managed (the host's udev runs) and kernel modules cannot be loaded; both give a
