@@ -186,12 +186,12 @@ daemonset:
 import hashlib
 import os
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible.module_utils.urls import fetch_url
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils.atomic import write_atomic
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import manifest
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import gitops, schema
 
@@ -228,16 +228,8 @@ def _read(path):
         return None
 
 
-def write_atomic(module, path, content):
-    fd, tmp = tempfile.mkstemp(prefix=".kubelayer-canal.", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(to_bytes(content))
-        os.chmod(tmp, 0o644)
-        module.atomic_move(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+def _write(module, path, content):
+    write_atomic(module, path, to_bytes(content), 0o644, prefix=".kubelayer-canal.")
 
 
 def main():
@@ -343,7 +335,7 @@ def main():
         else:
             if not os.path.isdir(dest):
                 os.makedirs(dest, 0o755)
-            write_atomic(module, path, wanted[name])
+            _write(module, path, wanted[name])
 
     ds = manifest.find_object(patched, manifest.DAEMONSET)
     result = dict(

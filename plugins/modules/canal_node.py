@@ -191,11 +191,11 @@ files:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils.atomic import write_atomic
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import node
 
 
@@ -233,18 +233,7 @@ class CanalNode(object):
         if content is None:
             os.unlink(path)
             return True
-        directory = os.path.dirname(path)
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
-        fd, tmp = tempfile.mkstemp(prefix=".kubelayer-canal.", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(to_bytes(content))
-            os.chmod(tmp, 0o644)
-            self.module.atomic_move(tmp, os.path.realpath(path))
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_atomic(self.module, path, to_bytes(content), 0o644, prefix=".kubelayer-canal.")
         return True
 
     def ensure_directory(self, path):

@@ -209,10 +209,10 @@ removed:
 import os
 import shutil
 import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.kubelayer.runtime.plugins.module_utils.atomic import write_atomic
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import registry
 
 
@@ -225,21 +225,8 @@ def read_file(path):
 
 
 def write_file(module, path, content, mode):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    if os.path.exists(path) and mode == 0o600:
-        os.chmod(path, 0o600)  # no window where credentials sit in a wider-open file
-    fd, tmp = tempfile.mkstemp(prefix=".hosts.toml.", dir=directory)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content.encode("utf-8"))
-    except Exception:
-        os.unlink(tmp)
-        raise
-    module.atomic_move(tmp, path)
-    os.chmod(path, mode)
+    # write_atomic narrows an existing file to `mode` first: credentials never sit in a wider-open file
+    write_atomic(module, path, content.encode("utf-8"), mode, prefix=".hosts.toml.")
 
 
 def main():

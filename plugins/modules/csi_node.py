@@ -174,11 +174,11 @@ errors:
 import binascii
 import os
 import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils.atomic import write_atomic
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import blockdev, node
 
 
@@ -219,18 +219,7 @@ class CsiNode(object):
         if content is None:
             os.unlink(path)
             return True
-        directory = os.path.dirname(path)
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
-        fd, tmp = tempfile.mkstemp(prefix=".kubelayer-csi.", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(to_bytes(content))
-            os.chmod(tmp, mode)
-            self.module.atomic_move(tmp, os.path.realpath(path))
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_atomic(self.module, path, to_bytes(content), mode, prefix=".kubelayer-csi.")
         return True
 
     def ensure_directory(self, spec, selinux_enabled, warnings):

@@ -231,11 +231,11 @@ problems:
 
 import json
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils.atomic import write_atomic
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import plan as csi_plan
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import render as csi_render
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import gitops
@@ -299,18 +299,7 @@ def _read(path):
 
 
 def _write(module, path, text, mode):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".csi_plan-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(to_bytes(text))
-        module.atomic_move(tmp, path)
-        os.chmod(path, mode)  # atomic_move gives a new file the umask's default mode
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomic(module, path, to_bytes(text), mode, prefix=".csi_plan-")
 
 
 def render(module, render_dir, plan):
