@@ -2,6 +2,7 @@
 import ipaddress
 import json
 import os
+import re
 
 import yaml
 
@@ -30,7 +31,8 @@ def test_containerd_runs_with_the_schema_of_its_version(host):
 def test_cri_plugin_serves_and_uses_systemd_cgroups(host):
     dump = host.check_output("containerd config dump")
     assert "SystemdCgroup = true" in dump
-    assert "config_path = \"/etc/containerd/certs.d\"" in dump
+    # 1.x dumps strings with double quotes, 2.x with single quotes
+    assert re.search(r"config_path = [\"']/etc/containerd/certs.d[\"']", dump)
 
 
 def test_registry_hosts_file(host):
