@@ -11,7 +11,9 @@ NATIVE = testinfra.get_host("podman://ks-native")
 KUBESPRAY = testinfra.get_host("podman://ks-kubespray")
 RENDERED = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "rendered")
 
-NODE_FILES = "find /etc/containerd /etc/sysctl.d /etc/modules-load.d /etc/crictl.yaml /etc/cni -type f 2>/dev/null | sort"
+# the config backups (config.toml.<pid>.<time>~) differ by name on every run and are left out
+NODE_FILES = ("find /etc/containerd /etc/sysctl.d /etc/modules-load.d /etc/crictl.yaml /etc/cni -type f "
+              "! -name '*~' 2>/dev/null | sort")
 
 
 def _node_files(host):
