@@ -9,9 +9,8 @@ on the lab nodes by molecule/canal, whose inventory has the same layout.
 import json
 import os
 import subprocess
-import sys
 
-from kubelayer_paths import REPO, collections_path, upstream_dir
+from kubelayer_paths import REPO, clean_env, collections_path, controller, upstream_dir
 import pytest
 import yaml
 
@@ -65,43 +64,16 @@ PLAYBOOK = """\
 """
 
 
-def _shebang_python(path):
-    try:
-        with open(path) as handle:
-            first = handle.readline()
-    except (IOError, OSError, UnicodeDecodeError):
-        return None
-    words = first[2:].strip().split() if first.startswith("#!") else []
-    return words[0] if words and os.path.isabs(words[0]) and os.path.basename(words[0]).startswith("python") else None
-
-
-def _clean_env():
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)  # ansible-test units puts a target-only ansible there
-    return env
-
-
-def _controller():
-    """(python, ansible-playbook argv) of a full ansible-core install (ansible-test shims come first on PATH)."""
-    for directory in os.environ.get("PATH", "").split(os.pathsep):
-        candidate = os.path.join(directory, "ansible-playbook")
-        python = _shebang_python(candidate) if os.path.isfile(candidate) else None
-        if python and subprocess.run([python, "-c", "import ansible.cli.playbook"], env=_clean_env(),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode == 0:
-            return python, [candidate]
-    return sys.executable, [sys.executable, "-m", "ansible.cli.playbook"]
-
-
 def run_role(tmp_path, ipv6_stack):
     (tmp_path / "group_vars" / "k8s_cluster").mkdir(parents=True)
-    python, playbook = _controller()
+    python, playbook = controller()
     (tmp_path / "inventory.ini").write_text(INVENTORY.replace(
         "ansible_connection=local", "ansible_connection=local ansible_python_interpreter=%s" % python))
     group_vars = dict(KUBESPRAY_VARS, ipv6_stack=ipv6_stack, canal_manifest_src=CANAL,
                       canal_manifest_dest=str(tmp_path / "manifests"), out_dir=str(tmp_path))
     (tmp_path / "group_vars" / "k8s_cluster" / "k8s-cluster.yml").write_text(yaml.safe_dump(group_vars))
     (tmp_path / "site.yml").write_text(PLAYBOOK)
-    env = dict(_clean_env(), ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=collections_path(),
+    env = dict(clean_env(), ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=collections_path(),
                ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
                ANSIBLE_HOME=str(tmp_path / "home"))
     proc = subprocess.run(playbook + ["-i", str(tmp_path / "inventory.ini"), str(tmp_path / "site.yml")],

@@ -11,39 +11,8 @@ import subprocess
 import sys
 import textwrap
 
-from kubelayer_paths import REPO, collections_path, upstream_dir
+from kubelayer_paths import REPO, collections_path, controller, upstream_dir
 import yaml
-
-
-def _shebang_python(path):
-    try:
-        with open(path) as handle:
-            first = handle.readline()
-    except (IOError, OSError, UnicodeDecodeError):
-        return None
-    words = first[2:].strip().split() if first.startswith("#!") else []
-    return words[0] if words and os.path.isabs(words[0]) and os.path.basename(words[0]).startswith("python") else None
-
-
-def _clean_env():
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)  # ansible-test units injects a target-only ansible (no ansible.cli) there
-    return env
-
-
-def _controller():
-    """(python, ansible-playbook command) of a full ansible-core install.
-
-    The first ``ansible-playbook`` on PATH whose interpreter imports ansible.cli without ansible-test's
-    PYTHONPATH (ansible-test units puts a target-only shim first on PATH), else this interpreter's ansible.
-    """
-    for directory in os.environ.get("PATH", "").split(os.pathsep):
-        candidate = os.path.join(directory, "ansible-playbook")
-        python = _shebang_python(candidate) if os.path.isfile(candidate) else None
-        if python and subprocess.run([python, "-c", "import ansible.cli.playbook"], env=_clean_env(), check=False,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
-            return python, [candidate]
-    return sys.executable, [sys.executable, "-m", "ansible.cli.playbook"]
 
 
 def run_playbook(tmp_path, drivers, extra_vars=None):
@@ -74,13 +43,13 @@ def run_playbook(tmp_path, drivers, extra_vars=None):
                 mode: "0644"
         """ % marker))
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"nodes": {"hosts": {"node1": {
-        "ansible_connection": "local", "ansible_python_interpreter": _controller()[0]}}}}))
+        "ansible_connection": "local", "ansible_python_interpreter": controller()[0]}}}}))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACK_RESULT_FORMAT="json",
                ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
                ANSIBLE_HOME=str(tmp_path / "home"))
     env.pop("PYTHONPATH", None)
-    proc = subprocess.run(_controller()[1] + ["-i", "hosts.yml", "site.yml"],
+    proc = subprocess.run(controller()[1] + ["-i", "hosts.yml", "site.yml"],
                           cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True, timeout=300, check=False)
     return proc, marker, render
