@@ -25,7 +25,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import errno
 import os
 import stat
 import tempfile
@@ -307,8 +306,8 @@ def _check_components(change, where):
         if st is None:
             break
         if stat.S_ISLNK(st.st_mode):
-            problems.append("%s: %s is a symlink (to %s); refusing to write through it" % (where, current,
-                                                                                          _readlink(current)))
+            problems.append("%s: %s is a symlink (to %s); refusing to write through it"
+                            % (where, current, _readlink(current)))
             break
         if not stat.S_ISDIR(st.st_mode):
             problems.append("%s: %s is %s, not a directory" % (where, current, _describe(st)))

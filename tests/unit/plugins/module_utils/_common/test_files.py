@@ -42,7 +42,7 @@ def test_new_file_with_parents_and_mode(tmp_path):
     files.commit()
     assert open(dest, "rb").read() == b"x\n"
     assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600
-    assert [n for n in os.listdir(os.path.dirname(dest))] == ["f.conf"]  # no temporary file left
+    assert os.listdir(os.path.dirname(dest)) == ["f.conf"]  # no temporary file left
 
 
 def test_unchanged_file_is_no_change(tmp_path):
@@ -73,8 +73,8 @@ def test_check_mode_writes_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("make, expected", [
-    (lambda p: os.mkdir(p), "is a directory, not a regular file"),
-    (lambda p: os.mkfifo(p), "is a special file"),
+    (os.mkdir, "is a directory, not a regular file"),
+    (os.mkfifo, "is a special file"),
     (lambda p: os.symlink("/etc/passwd", p), "is a symlink (to /etc/passwd); refusing to write through it"),
 ])
 def test_refused_destinations(tmp_path, make, expected):
