@@ -16,7 +16,7 @@ NODE_COLUMNS = (
     ("runtime", "runtime"),
     ("config", "config"),
     ("ready", "RuntimeReady"),
-    ("pod_subnet", "pod subnet"),
+    ("pod_subnet", "pod subnet (planned)"),
     ("mtu", "MTU"),
     ("storage", "storage prerequisites"),
 )
@@ -66,6 +66,7 @@ def render_summary(nodes, network=None, storage=None, outputs=None):
             ("service ranges", network.get("service_cidrs")),
             ("node prefix", "/%s (IPv6 /%s)" % (network.get("node_prefix"), network.get("node_prefix_v6"))),
             ("capacity", "%s nodes, %s pods per node" % (network.get("max_nodes"), network.get("pods_per_node"))),
+            ("node subnets", "planned (kube-controller-manager assigns each node's spec.podCIDR)"),
             ("cluster DNS", network.get("dns_ip")),
             ("pod MTU", network.get("mtu")),
         ]

@@ -17,7 +17,7 @@ description:
   - Does, in one task, everything Canal needs from the host outside Kubernetes, and nothing when it is all in place.
   - Forwarding sysctls (C(net.ipv4.ip_forward=1), plus C(net.ipv6.conf.all.forwarding=1) when O(ipv6=true), plus
     O(extra_sysctls)) are written to O(sysctl_file) and set in the running kernel.
-  - Kernel modules (C(vxlan) or C(wireguard) by O(backend), C(br_netfilter), plus O(extra_modules)) are listed in
+  - Kernel modules (C(vxlan), C(wireguard) or C(ipip) by O(backend), C(br_netfilter), plus O(extra_modules)) are listed in
     O(modules_load_file) and loaded with C(modprobe) when not loaded yet. Where a module cannot be loaded (inside a
     container the host's kernel is shared and its modules are usually absent) the module warns and carries on.
   - When NetworkManager is installed, O(networkmanager_file) tells it to leave C(flannel*), C(cali*), C(tunl*),
@@ -34,9 +34,12 @@ description:
     file and setting before and after.
 options:
   backend:
-    description: The flannel backend (the plan's C(flannel_net_conf.Backend.Type)).
+    description:
+      - The flannel backend (the plan's C(flannel_net_conf.Backend.Type)).
+      - V(ipip) loads C(ipip) and opens no port; it needs IP protocol 4 between the nodes, which this module does not
+        open in a host firewall (it warns instead).
     type: str
-    choices: [vxlan, host-gw, wireguard]
+    choices: [vxlan, host-gw, wireguard, ipip]
     default: vxlan
   ipv6:
     description: The cluster has an IPv6 pod range (dual-stack or IPv6 only); enables IPv6 forwarding.
@@ -447,6 +450,9 @@ def main():
     worker.udev()
     ports = node.backend_ports(p["backend"], p["ipv6"], p["vxlan_port"], p["wireguard_port"], p["wireguard_port_v6"])
     firewall = worker.firewall(ports)
+    if p["backend"] == "ipip" and p["firewall"]:
+        worker.warnings.append("backend ipip: IP protocol 4 between the nodes is not opened by this module; allow it "
+                               "in the host firewall if one is active")
     missing = worker.cni()
 
     for warning in worker.warnings:

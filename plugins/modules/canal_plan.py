@@ -20,23 +20,24 @@ description:
   - Refuses unsafe input with a single failure message listing every problem (also returned as RV(problems)),
     including any overlap, in either direction, between pod ranges, service ranges, node networks, node routes
     other than the default route, and O(reserved); see docs/canal-planning.md for every rule.
-  - Every option is validated by the module itself (they are C(raw)), so that one run reports all problems
-    at once; each option's description gives the accepted shapes.
-  - Uses only the Python standard library (C(ipaddress)); it changes nothing.
+  - Types are checked by the argument spec; every planning rule (ranges, overlaps, capacity, MTU) is checked by the
+    planner, which reports all problems at once.
+  - Uses only the Python standard library (C(ipaddress)). It changes nothing but O(state_file), when given.
 author: kubelayer.runtime developers (@kubelayer)
 options:
   pod_cidrs:
     description:
       - Cluster pod ranges (C(--cluster-cidr), flannel C(Network)/C(IPv6Network)), at most one per IP family,
-        primary family first. A list or a comma-separated string.
+        primary family first. A comma-separated string is split into the list.
       - V(auto) picks the first candidate range that passes every check (IPv4 pools in order
         C(10.244.0.0/16), C(10.42.0.0/16), pieces of C(172.16.0.0/12), pieces of C(100.64.0.0/10), pieces of
         C(10.0.0.0/8); IPv6 C(fd10:244::/48) and further ULA pieces), sized for O(expected_nodes) (at least a /16
         for IPv4, O(node_prefix_v6) - 16 for IPv6).
       - A bare V(auto) takes the families of O(service_cidrs) (IPv4 if that is V(auto) too); list entries
         V(auto4) and V(auto6) ask for one family each, for example V([auto4, auto6]) for dual-stack.
-    type: raw
-    default: auto
+    type: list
+    elements: str
+    default: [auto]
   service_cidrs:
     description:
       - Service ranges (C(--service-cluster-ip-range)), at most one per IP family, primary family first.
@@ -44,36 +45,43 @@ options:
       - V(auto) picks, for every pod family, the first free candidate (IPv4 C(10.96.0.0/12), C(10.43.0.0/16),
         C(10.233.0.0/18), /16 pieces of C(172.16.0.0/12), C(100.64.0.0/10), C(10.0.0.0/8); IPv6
         C(fd10:96::/112), C(fd10:43::/112), further ULA pieces).
-    type: raw
-    default: auto
+    type: list
+    elements: str
+    default: [auto]
   node_prefix:
-    description: Prefix length of each node's IPv4 pod subnet (KCM C(--node-cidr-mask-size-ipv4)); integer 0..32.
-    type: raw
+    description:
+      - Prefix length of each node's IPv4 pod subnet (KCM C(--node-cidr-mask-size-ipv4)), 0..32.
+      - The range, like every planning rule, is checked by the planner, which lists all problems at once.
+    type: int
     default: 24
   node_prefix_v6:
-    description: Prefix length of each node's IPv6 pod subnet (KCM C(--node-cidr-mask-size-ipv6)); integer 0..128.
-    type: raw
+    description: Prefix length of each node's IPv6 pod subnet (KCM C(--node-cidr-mask-size-ipv6)), 0..128.
+    type: int
     default: 64
   max_pods:
     description: Pods per node (kubelet C(maxPods)); every node subnet must have at least this many usable addresses.
-    type: raw
+    type: int
     default: 110
   backend:
     description:
-      - flannel backend; decides the MTU overhead (V(vxlan) 50, V(wireguard) 60 with IPv4 only or 80 when the
-        cluster has an IPv6 pod range, V(host-gw) 0). One of V(vxlan), V(host-gw), V(wireguard).
-    type: raw
+      - flannel backend; decides the MTU overhead, as flannel v0.24.4 (the version Calico v3.32.1's C(canal.yaml)
+        ships) subtracts it in C(pkg/backend) - V(vxlan) 50, V(wireguard) 80, V(ipip) 20, V(host-gw) 0, the same
+        on every address family.
+      - V(ipip) carries IPv4 only; a plan with an IPv6 pod range and V(ipip) is refused.
+    type: str
+    choices: [vxlan, host-gw, wireguard, ipip]
     default: vxlan
   expected_nodes:
     description:
       - Number of nodes the pod range must hold (plan for growth here). Defaults to the number of O(nodes)
         (at least 1); a value below that is raised to it, with a warning.
-    type: raw
+    type: int
   reserved:
     description:
       - CIDRs the cluster ranges must not overlap that the nodes cannot see (other sites, VPN peers,
-        corporate ranges, load-balancer pools). A list or a comma-separated string.
-    type: raw
+        corporate ranges, load-balancer pools).
+    type: list
+    elements: str
     default: []
   nodes:
     description:
@@ -84,26 +92,43 @@ options:
       - The C(node_network) fact of M(kubelayer.runtime.node_network_facts) is accepted as is; C(name)
         defaults to its C(hostname), C(routes) may be its route dicts (default and cluster-network routes are
         skipped), C(networks) may come from its C(interfaces).
-      - A dict mapping node names to such entries is accepted too.
+      - A dict mapping node names to such entries is accepted too (the role passes one, keyed by inventory name);
+        this option stays C(raw) because it takes both shapes.
     type: raw
     default: []
   assignments:
     description:
-      - Existing node to pod subnet assignments to keep (for example each node's C(spec.podCIDRs)), as a dict
-        mapping each node name to a list of CIDRs (or to a dict with C(ipv4) and C(ipv6) keys), or as a list
-        of dicts with C(name) and C(subnets).
+      - Existing node to pod subnet assignments to keep (for example each node's real C(spec.podCIDRs)), mapping
+        each node name to a list of CIDRs (or to a dict with C(ipv4) and C(ipv6) keys).
       - Kept assignments never move; new nodes get the lowest free subnets, in O(nodes) order. Node routes
         into an assigned subnet (host-gw routes, flannel blackhole routes) are not conflicts; node interface
-        networks there still are.
-    type: raw
+        networks there still are. An entry here wins over the same node's entry in O(state_file), with a warning.
+    type: dict
     default: {}
+  state_file:
+    description:
+      - Controller-side JSON file that keeps the planned node subnets between runs (the role puts it next to the
+        rendered manifests). Its assignments are read and kept like O(assignments), and the plan's node subnets
+        are written back to it (only when they changed; not in check mode). So adding a node, or changing the
+        host order, moves no existing node, without the user feeding anything back.
+      - A node that left the inventory keeps its subnet in the file until it is named in O(release_nodes).
+      - The subnets stay a prediction; kube-controller-manager assigns the real C(spec.podCIDR). Feed the real
+        values in through O(assignments) when they are known.
+    type: path
+  release_nodes:
+    description:
+      - Nodes whose kept subnet in O(state_file) is given up (removed nodes). A released node that is still in
+        O(nodes) gets the lowest free subnet again.
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
-    description: Changes nothing; runs the same in check mode.
+    description: Plans the same in check mode and reports whether O(state_file) would change, without writing it.
   diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to diff.
+    support: full
+    description: Shows O(state_file) before and after.
   platform:
     support: full
     platforms: posix
@@ -198,9 +223,16 @@ plan:
       type: str
       sample: 10.96.0.1
     nodes:
-      description: Node name to its pod subnet per family; stable (existing assignments kept, new nodes appended).
+      description:
+        - Node name to its planned pod subnet per family; stable (kept assignments and O(state_file) entries never
+          move, new nodes get the lowest free subnets). A prediction - kube-controller-manager assigns the real
+          C(spec.podCIDR).
       type: dict
       sample: {node1: {ipv4: 10.244.0.0/24}, node2: {ipv4: 10.244.1.0/24}}
+    node_subnets_source:
+      description: Where RV(plan.nodes) comes from; always V(planned) (not read from the cluster).
+      type: str
+      sample: planned
     backend:
       description: The flannel backend.
       type: str
@@ -210,7 +242,8 @@ plan:
       type: int
       sample: 1500
     mtu:
-      description: Pod MTU, RV(plan.underlay_mtu) minus the backend overhead.
+      description: Pod MTU, RV(plan.underlay_mtu) minus flannel's backend overhead (vxlan 50, wireguard 80, ipip 20,
+        host-gw 0).
       type: int
       sample: 1450
     veth_mtu:
@@ -246,6 +279,11 @@ plan:
       type: list
       elements: str
       sample: ["node MTUs differ (1450 on node2 .. 1500 on node1); using the smallest, 1450"]
+state_file:
+  description: The O(state_file) path, when given.
+  returned: when O(state_file) is set
+  type: str
+  sample: /home/me/inventory/canal-node-subnets.json
 problems:
   description: Every problem found; empty on success (on failure the message lists them too).
   returned: always
@@ -254,44 +292,94 @@ problems:
   sample: ["pod_cidrs 10.88.0.0/16 overlaps node network / route 10.88.0.0/16 on node1, node2"]
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible_collections.kubelayer.runtime.plugins.module_utils.atomic import write_atomic
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import subnet_state
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.backends import BACKENDS
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.plan import make_plan
 
-OPTIONS = ("pod_cidrs", "service_cidrs", "node_prefix", "node_prefix_v6", "max_pods", "backend",
-           "expected_nodes", "reserved", "nodes", "assignments")
+ARGUMENT_SPEC = dict(
+    pod_cidrs=dict(type="list", elements="str", default=["auto"]),
+    service_cidrs=dict(type="list", elements="str", default=["auto"]),
+    node_prefix=dict(type="int", default=24),
+    node_prefix_v6=dict(type="int", default=64),
+    max_pods=dict(type="int", default=110),
+    backend=dict(type="str", choices=list(BACKENDS), default="vxlan"),
+    expected_nodes=dict(type="int"),
+    reserved=dict(type="list", elements="str", default=[]),
+    nodes=dict(type="raw", default=[]),
+    assignments=dict(type="dict", default={}),
+    state_file=dict(type="path"),
+    release_nodes=dict(type="list", elements="str", default=[]),
+)
+PLAN_OPTIONS = ("pod_cidrs", "service_cidrs", "node_prefix", "node_prefix_v6", "max_pods", "backend",
+                "expected_nodes", "reserved", "nodes", "assignments", "release_nodes")
+OPTIONS = tuple(ARGUMENT_SPEC)
+
+
+def read_state(path):
+    """``(text or None, problem or None)``: the state file's content; a missing file is an empty state."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8"), None
+    except (IOError, OSError) as exc:
+        if not os.path.exists(path):
+            return None, None
+        return None, "state_file: cannot read %s: %s" % (path, to_native(exc))
+    except UnicodeDecodeError:
+        return None, "state_file: %s is not UTF-8 text" % path
+
+
+def fail(module, problems):
+    module.fail_json(
+        msg="canal_plan refuses this address plan (%d problem%s):\n- %s"
+            % (len(problems), "" if len(problems) == 1 else "s", "\n- ".join(problems)),
+        plan={}, problems=problems)
+
+
+def save_state(module, path, old, plan, result):
+    """Write the plan's node subnets to ``path`` when they changed (not in check mode); diff when asked."""
+    new = subnet_state.render_state(plan)
+    if new == old:
+        return
+    result["changed"] = True
+    if module._diff:
+        result["diff"] = {"before_header": path, "after_header": path, "before": old or "", "after": new}
+    if not module.check_mode:
+        try:
+            write_atomic(module, path, to_bytes(new), mode=0o644)
+        except (IOError, OSError) as exc:
+            fail(module, ["state_file: cannot write %s: %s" % (path, to_native(exc))])
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            pod_cidrs=dict(type="raw", default="auto"),
-            service_cidrs=dict(type="raw", default="auto"),
-            node_prefix=dict(type="raw", default=24),
-            node_prefix_v6=dict(type="raw", default=64),
-            max_pods=dict(type="raw", default=110),
-            backend=dict(type="raw", default="vxlan"),
-            expected_nodes=dict(type="raw"),
-            reserved=dict(type="raw", default=[]),
-            nodes=dict(type="raw", default=[]),
-            assignments=dict(type="raw", default={}),
-        ),
-        supports_check_mode=True,
-    )
-    params = dict((k, module.params[k]) for k in OPTIONS)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = dict((k, module.params[k]) for k in PLAN_OPTIONS)
+    path = module.params["state_file"]
+    old, problems = None, []
+    if path:
+        old, problem = read_state(path)
+        state, problems = subnet_state.parse_state(old, path) if problem is None else ({}, [problem])
+        params["state_assignments"] = state
     try:
-        plan, problems, warnings = make_plan(params)
+        plan, plan_problems, warnings = make_plan(params)
     except Exception as exc:  # pylint: disable=broad-except
         # make_plan is meant never to raise; if it does, fail cleanly and say it is a bug
         module.fail_json(msg="canal_plan: internal error (please report): %s: %s" % (type(exc).__name__, exc),
                          plan={}, problems=["internal error: %s" % exc])
+    problems = problems + plan_problems
     if problems:
-        module.fail_json(
-            msg="canal_plan refuses this address plan (%d problem%s):\n- %s"
-                % (len(problems), "" if len(problems) == 1 else "s", "\n- ".join(problems)),
-            plan={}, problems=problems)
+        fail(module, problems)
     for warning in warnings:
         module.warn(warning)
-    module.exit_json(changed=False, plan=plan, problems=[])
+    result = dict(changed=False, plan=plan, problems=[])
+    if path:
+        result["state_file"] = path
+        save_state(module, path, old, plan, result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

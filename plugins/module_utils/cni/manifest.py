@@ -36,12 +36,13 @@ import ipaddress
 import json
 import re
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.backends import BACKENDS  # noqa: F401
+
 CONFIGMAP = ("ConfigMap", "kube-system", "canal-config")
 DAEMONSET = ("DaemonSet", "kube-system", "canal")
 CALICO_CONTAINER = "calico-node"
 FLANNEL_CONTAINER = "kube-flannel"
 CONFIGMAP_KEYS = ("net-conf.json", "veth_mtu", "cni_network_config", "canal_iface")
-BACKENDS = ("vxlan", "host-gw", "wireguard")
 # the placeholders install-cni substitutes in cni_network_config; only __CNI_MTU__ is bare
 _BARE_PLACEHOLDER = re.compile(r'(:\s*)(__[A-Z0-9_]+__)(\s*[,}\]])')
 _SENTINEL = "@@kubelayer-bare:%s@@"

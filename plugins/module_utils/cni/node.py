@@ -15,8 +15,9 @@ __metaclass__ = type
 import json
 import re
 
-BACKENDS = ("vxlan", "host-gw", "wireguard")
-BACKEND_MODULES = {"vxlan": ["vxlan"], "wireguard": ["wireguard"], "host-gw": []}
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.backends import BACKENDS  # noqa: F401
+
+BACKEND_MODULES = {"vxlan": ["vxlan"], "wireguard": ["wireguard"], "host-gw": [], "ipip": ["ipip"]}
 BASE_MODULES = ["br_netfilter"]
 # flannel (Linux): vxlan 8472/udp unless Backend.Port; wireguard ListenPort 51820, ListenPortV6 51821
 DEFAULT_PORTS = {"vxlan": 8472, "wireguard": 51820, "wireguard_v6": 51821}

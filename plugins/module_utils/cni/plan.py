@@ -18,8 +18,10 @@ Rules (docs/canal-planning.md has worked examples):
   / kubeadm), usable addresses per node (2^(32-m) - 3, IPv6 2^(128-m) - 2)
   >= ``max_pods``, node count 2^(m - p) >= ``expected_nodes``;
 * service range IPv4 /12../28, IPv6 /108 or smaller, >= 10 addresses;
-* node subnets are stable: existing assignments are kept, new nodes get the
-  lowest free subnets in input order.
+* node subnets are stable: existing assignments (``assignments``, node
+  ``subnets``, the state file's ``state_assignments`` minus ``release_nodes``)
+  are kept, new nodes get the lowest free subnets in input order. They are a
+  prediction: kube-controller-manager assigns the real ``spec.podCIDR``.
 
 Overlap checks use an index of the distinct node/reserved ranges (hash of
 prefix-aligned starts for containing ranges + sorted starts for contained
@@ -35,6 +37,8 @@ import ipaddress
 import re
 import socket
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.backends import BACKENDS, BACKEND_OVERHEAD
+
 _inet_aton = socket.inet_aton   # only ever given regex-validated dotted quads
 _from_bytes = int.from_bytes
 
@@ -43,11 +47,6 @@ __metaclass__ = type
 FAMILIES = ("ipv4", "ipv6")
 BITS = {"ipv4": 32, "ipv6": 128}
 LABEL = {"ipv4": "IPv4", "ipv6": "IPv6"}
-BACKENDS = ("vxlan", "host-gw", "wireguard")
-# overhead subtracted from the underlay MTU to get the pod (veth) MTU
-BACKEND_OVERHEAD = {"vxlan": {"ipv4": 50, "ipv6": 50},
-                    "host-gw": {"ipv4": 0, "ipv6": 0},
-                    "wireguard": {"ipv4": 60, "ipv6": 80}}
 SERVICE_MAX_BITS = 20          # kube-apiserver maxCIDRBits: IPv4 >= /12, IPv6 >= /108
 SERVICE_MIN_ADDRESSES = 10     # kubeadm MinimumAddressesInServiceSubnet
 NODE_MASK_MAX_DIFF = 16        # kubeadm PodSubnetNodeMaskMaxDiff / KCM clusterSubnetMaxDiff
@@ -456,7 +455,7 @@ def _parse_nodes(raw_nodes, parser, problems):
     return nodes
 
 
-def _parse_assignments(raw, nodes, parser, problems):
+def _parse_assignments(raw, nodes, parser, problems, label="assignments"):
     """``{name: [cidr, ...]}`` (or list of {name, subnets}) merged with per-node ``subnets``."""
     result = {}
     if isinstance(raw, (list, tuple)):
@@ -465,11 +464,11 @@ def _parse_assignments(raw, nodes, parser, problems):
             if isinstance(item, dict) and _clean_name(item.get("name")):
                 mapping[item["name"].strip()] = item.get("subnets", item.get("pod_cidrs", item.get("subnet")))
             else:
-                problems.append("assignments[%d]: must be {name, subnets} (got %r)" % (i, item))
+                problems.append("%s[%d]: must be {name, subnets} (got %r)" % (label, i, item))
         raw = mapping
     elif raw is not None and not isinstance(raw, dict):
-        problems.append("assignments: must map node names to their existing pod subnets (got %s)"
-                        % type(raw).__name__)
+        problems.append("%s: must map node names to their existing pod subnets (got %s)"
+                        % (label, type(raw).__name__))
         raw = {}
     raw = dict(raw or {})
     for node in nodes:
@@ -483,11 +482,11 @@ def _parse_assignments(raw, nodes, parser, problems):
         for entry in _as_list(entries):
             net, error = parser.parse(entry)
             if error:
-                problems.append("assignments: node %s: %s" % (name, error))
+                problems.append("%s: node %s: %s" % (label, name, error))
                 continue
             if net.family in per_family:
-                problems.append("assignments: node %s has two %s subnets (%s and %s)"
-                                % (name, LABEL[net.family], per_family[net.family], net))
+                problems.append("%s: node %s has two %s subnets (%s and %s)"
+                                % (label, name, LABEL[net.family], per_family[net.family], net))
                 continue
             per_family[net.family] = net
         if per_family:
@@ -584,313 +583,440 @@ def make_plan(params):
             gc.enable()
 
 
+class _Run:
+    """What the planning steps share: the options as parsed, and what each step adds to them."""
+
+    def __init__(self):
+        self.problems = []
+        self.warnings = []
+        self.parser = Parser()
+        self.per_family = {}
+        self.node_subnets = {}
+
+
 def _make_plan(params):
-    problems = []
-    warnings = []
-    parser = Parser()
+    """The planning steps in order: parse, families, index, allocate, check, assign, MTU, output."""
     if not isinstance(params, dict):
-        return None, ["options must be a dict (got %s)" % type(params).__name__], warnings
+        return None, ["options must be a dict (got %s)" % type(params).__name__], []
+    run = _Run()
+    _parse(run, params)
+    _choose_families(run, params)
+    _index_node_ranges(run)
+    _allocate(run)
+    _check(run)
+    if not run.problems:
+        _assign(run)
+    if not run.problems:
+        _mtu(run)
+    if run.problems:
+        return None, run.problems, run.warnings
+    return _output(run), [], run.warnings
 
-    node_prefix = {
-        "ipv4": _int_option("node_prefix", params.get("node_prefix"), 24, 0, 32, problems),
-        "ipv6": _int_option("node_prefix_v6", params.get("node_prefix_v6"), 64, 0, 128, problems),
-    }
-    max_pods = _int_option("max_pods", params.get("max_pods"), 110, 1, 1 << 20, problems)
-    backend = params.get("backend")
-    if backend is None:
-        backend = "vxlan"
-    if not isinstance(backend, str) or backend.strip().lower() not in BACKENDS:
-        problems.append("backend: %r is not one of %s" % (backend, ", ".join(BACKENDS)))
-        backend = None
-    else:
-        backend = backend.strip().lower()
 
-    pods, pods_auto, pods_seen = _cidr_field("pod_cidrs", params.get("pod_cidrs"), parser, problems)
-    services, services_auto, _seen = _cidr_field("service_cidrs", params.get("service_cidrs"), parser, problems)
+# --- step 1: parse -----------------------------------------------------------------------------------------------
 
+def _backend_option(value, problems):
+    if value is None:
+        return "vxlan"
+    if not isinstance(value, str) or value.strip().lower() not in BACKENDS:
+        problems.append("backend: %r is not one of %s" % (value, ", ".join(BACKENDS)))
+        return None
+    return value.strip().lower()
+
+
+def _reserved_option(value, parser, problems):
     reserved = []
-    for j, item in enumerate(_as_list(params.get("reserved"))):
+    for j, item in enumerate(_as_list(value)):
         net, error = parser.parse(item)
         if error:
             problems.append("reserved[%d]: %s" % (j, error))
         else:
             reserved.append((j, net))
+    return reserved
 
-    nodes = _parse_nodes(params.get("nodes"), parser, problems)
-    expected = _int_option("expected_nodes", params.get("expected_nodes"), max(len(nodes), 1),
+
+def _parse(run, params):
+    """Every option into ``run``; each bad value adds a problem and planning goes on (all problems at once)."""
+    problems, parser = run.problems, run.parser
+    run.node_prefix = {
+        "ipv4": _int_option("node_prefix", params.get("node_prefix"), 24, 0, 32, problems),
+        "ipv6": _int_option("node_prefix_v6", params.get("node_prefix_v6"), 64, 0, 128, problems),
+    }
+    run.max_pods = _int_option("max_pods", params.get("max_pods"), 110, 1, 1 << 20, problems)
+    run.backend = _backend_option(params.get("backend"), problems)
+    run.pods, run.pods_auto, run.pods_seen = _cidr_field("pod_cidrs", params.get("pod_cidrs"), parser, problems)
+    run.services, run.services_auto, _seen = _cidr_field("service_cidrs", params.get("service_cidrs"),
+                                                         parser, problems)
+    run.reserved = _reserved_option(params.get("reserved"), parser, problems)
+    run.nodes = _parse_nodes(params.get("nodes"), parser, problems)
+    expected = _int_option("expected_nodes", params.get("expected_nodes"), max(len(run.nodes), 1),
                            1, 1 << 24, problems)
-    if expected is not None and expected < len(nodes):
-        warnings.append("expected_nodes (%d) is below the number of nodes given (%d); planning for %d"
-                        % (expected, len(nodes), len(nodes)))
-        expected = len(nodes)
-    assignments = _parse_assignments(params.get("assignments"), nodes, parser, problems)
+    if expected is not None and expected < len(run.nodes):
+        run.warnings.append("expected_nodes (%d) is below the number of nodes given (%d); planning for %d"
+                            % (expected, len(run.nodes), len(run.nodes)))
+        expected = len(run.nodes)
+    run.expected = expected
+    run.assignments, run.assignment_source = _kept_assignments(run, params)
 
-    # families: explicit entries, then auto entries; a bare "auto" on both sides is IPv4
-    pod_families = list(pods) + [f for f in pods_auto if f not in pods]
-    svc_families = list(services) + [f for f in services_auto if f not in services]
-    # a bare "auto" follows the other field's families ("auto" on both: IPv4)
+
+def _kept_assignments(run, params):
+    """Kept subnets: the state file's, minus ``release_nodes``, overridden by ``assignments`` (and node ``subnets``).
+
+    Returns ``(assignments, source)``; ``source`` names, per node, the option its kept subnets came from.
+    """
+    state = _parse_assignments(params.get("state_assignments"), [], run.parser, run.problems, "state_file")
+    given = _parse_assignments(params.get("assignments"), run.nodes, run.parser, run.problems)
+    for name in _as_list(params.get("release_nodes")):
+        name = str(name).strip()
+        if state.pop(name, None) is None:
+            run.warnings.append("release_nodes: %s has no subnet kept in the state file" % name)
+    source = dict.fromkeys(state, "state_file")
+    for name, per_family in given.items():
+        kept = state.get(name) or {}
+        moved = ["%s -> %s" % (kept[f], net) for f, net in sorted(per_family.items())
+                 if f in kept and kept[f].key != net.key]
+        if moved:
+            run.warnings.append("assignments: node %s: %s replaces the subnet kept in the state file"
+                                % (name, ", ".join(moved)))
+        merged = dict(kept)
+        merged.update(per_family)
+        state[name] = merged
+        source[name] = "assignments"
+    return state, source
+
+
+def _choose_families(run, params):
+    """Families: explicit entries, then auto entries; a bare "auto" follows the other field ("auto" on both: IPv4)."""
+    run.pod_families = list(run.pods) + [f for f in run.pods_auto if f not in run.pods]
+    run.svc_families = list(run.services) + [f for f in run.services_auto if f not in run.services]
     pod_bare = _bare_auto(params.get("pod_cidrs"))
     svc_bare = _bare_auto(params.get("service_cidrs"))
-    if pod_bare and not svc_bare and svc_families:
-        pod_families = list(svc_families)
-        pods_auto = list(svc_families)
-    if svc_bare and pod_families:
-        svc_families = list(pod_families)
-        services_auto = list(svc_families)
-    for family in svc_families:
-        if family not in pod_families and family not in pods_seen:
-            problems.append("service_cidrs: has an %s range but pod_cidrs has none" % LABEL[family])
+    if pod_bare and not svc_bare and run.svc_families:
+        run.pod_families = list(run.svc_families)
+        run.pods_auto = list(run.svc_families)
+    if svc_bare and run.pod_families:
+        run.svc_families = list(run.pod_families)
+        run.services_auto = list(run.svc_families)
+    for family in run.svc_families:
+        if family not in run.pod_families and family not in run.pods_seen:
+            run.problems.append("service_cidrs: has an %s range but pod_cidrs has none" % LABEL[family])
 
-    # node ranges: owners kept per distinct CIDR, but cluster-owned subnets
-    # (existing assignments: host-gw routes, flannel blackhole routes) skipped
-    assigned_keys = set()
-    for per_family in assignments.values():
-        for net in per_family.values():
-            assigned_keys.add(net.key)
-    assigned_prefixes = sorted(set(k[1] for k in assigned_keys))
 
-    def cluster_owned(net):
-        for p in assigned_prefixes:
-            if p > net.prefix:
-                break
+def _index_node_ranges(run):
+    """Index the node ranges (owners kept per distinct CIDR) and the ranges that are never usable.
+
+    Routes into assigned node subnets are the cluster's own (host-gw routes to other nodes, flannel's blackhole
+    route) and are left out; an interface network there is not.
+    """
+    assigned_keys = set(net.key for per_family in run.assignments.values() for net in per_family.values())
+    if assigned_keys:
+        prefixes = sorted(set(k[1] for k in assigned_keys))
+
+        def cluster_owned(net):
             bits = BITS[net.family]
-            mask = ((1 << bits) - 1) ^ ((1 << (bits - p)) - 1)
-            if (net.family, p, net.start & mask) in assigned_keys:
-                return True
-        return False
+            for p in prefixes:
+                if p > net.prefix:
+                    break
+                mask = ((1 << bits) - 1) ^ ((1 << (bits - p)) - 1)
+                if (net.family, p, net.start & mask) in assigned_keys:
+                    return True
+            return False
 
-    if assigned_keys:
-        # routes into assigned node subnets are the cluster's own (host-gw routes to
-        # other nodes, flannel's blackhole route); an interface network there is not
-        for node in nodes:
+        for node in run.nodes:
             node.nets = [(n, d) for n, d in node.nets if d.startswith("network") or not cluster_owned(n)]
-    if assigned_keys:
-        node_nets = dict((net.key, net) for node in nodes for net, _desc in node.nets)
+        node_nets = dict((net.key, net) for node in run.nodes for net, _desc in node.nets)
     else:
         # every node net is in the parser's item caches (or its list of dict-shaped ones)
-        node_nets = dict((item[0].key, item[0]) for cache in parser.items.values() for item in cache.values() if item)
-        node_nets.update((net.key, net) for net in parser.uncached)
-    index = RangeIndex(node_nets.values())
-    special = [(parser.parse(c)[0], d) for c, d in SPECIAL_RANGES]
-    avoid = RangeIndex([n for _j, n in reserved] + [n for n, _d in special])
+        node_nets = dict((item[0].key, item[0]) for cache in run.parser.items.values()
+                         for item in cache.values() if item)
+        node_nets.update((net.key, net) for net in run.parser.uncached)
+    run.index = RangeIndex(node_nets.values())
+    run.special = [(run.parser.parse(c)[0], d) for c, d in SPECIAL_RANGES]
+    run.avoid = RangeIndex([n for _j, n in run.reserved] + [n for n, _d in run.special])
 
-    # --- auto selection (only on otherwise valid input: it would mislead) ---
-    parse_failed = bool(problems)
 
-    def free(net, taken):
-        if index.any_overlap(net) or avoid.any_overlap(net):
-            return False
-        return not any(net.overlaps(t) for t in taken)
+# --- step 2: allocate (auto) ---------------------------------------------------------------------------------------
 
+def _is_free(run, net):
+    if run.index.any_overlap(net) or run.avoid.any_overlap(net):
+        return False
+    return not any(net.overlaps(t) for t in list(run.services.values()) + list(run.pods.values()))
+
+
+def _auto_pod_range(run, family):
+    np_ = run.node_prefix[family]
+    prefix = min(16, np_ - _needed_bits(run.expected)) if family == "ipv4" else np_ - NODE_MASK_MAX_DIFF
+    if prefix < 0 or np_ - prefix > NODE_MASK_MAX_DIFF:
+        run.problems.append("pod_cidrs: auto: no %s range can hold %d nodes with node_prefix%s %d"
+                            % (LABEL[family], run.expected, "" if family == "ipv4" else "_v6", np_))
+        return
+    fam_assigned = [a[family] for a in run.assignments.values() if family in a]
+    for cand in _candidates(POD_CANDIDATES[family], prefix, family):
+        if _is_free(run, cand) and all(cand.contains(a) for a in fam_assigned):
+            run.pods[family] = cand
+            return
+    run.problems.append("pod_cidrs: auto: every %s candidate (%s) overlaps a node network, route or "
+                        "reserved range; give pod_cidrs explicitly"
+                        % (LABEL[family], ", ".join(p for p, _x in POD_CANDIDATES[family])))
+
+
+def _auto_service_range(run, family):
+    for cand in _candidates(SERVICE_CANDIDATES[family], None, family):
+        if _is_free(run, cand):
+            run.services[family] = cand
+            return
+    run.problems.append("service_cidrs: auto: every %s candidate (%s) overlaps something; give "
+                        "service_cidrs explicitly" % (LABEL[family], ", ".join(p for p, _x in SERVICE_CANDIDATES[family])))
+
+
+def _allocate(run):
+    """Pick the ``auto`` ranges, only on otherwise valid input (a pick made from bad input would mislead)."""
+    if not run.problems:
+        for family in FAMILIES:
+            if family in run.pods_auto and family not in run.pods:
+                _auto_pod_range(run, family)
+        for family in FAMILIES:
+            if family in run.services_auto and family not in run.services:
+                _auto_service_range(run, family)
+    run.pod_order = [f for f in run.pod_families if f in run.pods]
+    run.svc_order = [f for f in run.svc_families if f in run.services]
+    run.cluster = ([("pod_cidrs", run.pods[f]) for f in run.pod_order]
+                   + [("service_cidrs", run.services[f]) for f in run.svc_order])
+
+
+# --- step 3: check -------------------------------------------------------------------------------------------------
+
+def _check(run):
+    _overlap_problems(run.cluster, run.index, run.nodes, run.special, run.reserved, run.problems)
+    _check_backend(run)
+    _check_max_pods(run)
+    _check_capacity(run)
+    _check_services(run)
+    _check_assignments(run)
+
+
+def _check_backend(run):
+    """A backend that cannot carry a pod family (flannel's ipip is IPv4 only) is refused."""
+    if run.backend is None:
+        return
+    for family in run.pod_families:
+        if family not in BACKEND_OVERHEAD[run.backend]:
+            run.problems.append("backend: %s carries %s pod traffic only (flannel pkg/backend/%s), but the pod "
+                                "ranges include %s; use vxlan, host-gw or wireguard"
+                                % (run.backend, " and ".join(LABEL[f] for f in BACKEND_OVERHEAD[run.backend]),
+                                   run.backend.replace("-", ""), LABEL[family]))
+
+
+def _check_max_pods(run):
     for family in FAMILIES:
-        if family in pods_auto and family not in pods and not parse_failed:
-            np_ = node_prefix[family]
-            bits_needed = _needed_bits(expected)
-            if family == "ipv4":
-                prefix = min(16, np_ - bits_needed)
-            else:
-                prefix = np_ - NODE_MASK_MAX_DIFF
-            if prefix < 0 or np_ - prefix > NODE_MASK_MAX_DIFF:
-                problems.append("pod_cidrs: auto: no %s range can hold %d nodes with node_prefix%s %d"
-                                % (LABEL[family], expected, "" if family == "ipv4" else "_v6", np_))
-                continue
-            fam_assigned = [a[family] for a in assignments.values() if family in a]
-            taken = list(services.values()) + list(pods.values())
-            for cand in _candidates(POD_CANDIDATES[family], prefix, family):
-                if free(cand, taken) and all(cand.contains(a) for a in fam_assigned):
-                    pods[family] = cand
-                    break
-            else:
-                problems.append("pod_cidrs: auto: every %s candidate (%s) overlaps a node network, route or "
-                                "reserved range; give pod_cidrs explicitly"
-                                % (LABEL[family], ", ".join(p for p, _x in POD_CANDIDATES[family])))
-    for family in FAMILIES:
-        if family in services_auto and family not in services and not parse_failed:
-            taken = list(services.values()) + list(pods.values())
-            for cand in _candidates(SERVICE_CANDIDATES[family], None, family):
-                if free(cand, taken):
-                    services[family] = cand
-                    break
-            else:
-                problems.append("service_cidrs: auto: every %s candidate (%s) overlaps something; give "
-                                "service_cidrs explicitly"
-                                % (LABEL[family], ", ".join(p for p, _x in SERVICE_CANDIDATES[family])))
-    pod_order = [f for f in pod_families if f in pods]
-    svc_order = [f for f in svc_families if f in services]
+        np_ = run.node_prefix[family]
+        if np_ is None or run.max_pods is None or (family not in run.pod_families and family not in run.pods_seen):
+            continue
+        usable = _usable(family, np_)
+        if usable < run.max_pods:
+            run.problems.append("%s: /%d leaves %d usable pod addresses per node, below max_pods %d"
+                                % ("node_prefix" if family == "ipv4" else "node_prefix_v6", np_, max(usable, 0),
+                                   run.max_pods))
 
-    # --- checks --------------------------------------------------------------
-    cluster = [("pod_cidrs", pods[f]) for f in pod_order] + [("service_cidrs", services[f]) for f in svc_order]
-    _overlap_problems(cluster, index, nodes, special, reserved, problems)
 
-    for family in FAMILIES:
-        np_ = node_prefix[family]
-        usable = _usable(family, np_) if np_ is not None else None
-        if (family in pod_families or family in pods_seen) and usable is not None and max_pods is not None \
-                and usable < max_pods:
-            problems.append("%s: /%d leaves %d usable pod addresses per node, below max_pods %d"
-                            % ("node_prefix" if family == "ipv4" else "node_prefix_v6", np_, max(usable, 0), max_pods))
-    per_family = {}
-    for family in pod_order:
-        pod = pods[family]
-        np_ = node_prefix[family]
+def _check_capacity(run):
+    """Node prefix against each pod range (fits, <= 16 bits longer), and room for ``expected_nodes``."""
+    for family in run.pod_order:
+        pod, np_ = run.pods[family], run.node_prefix[family]
         opt = "node_prefix" if family == "ipv4" else "node_prefix_v6"
         if np_ is None:
             continue
         if np_ < pod.prefix:
-            problems.append("%s: %d is shorter than the %s pod range %s (node subnets must fit inside it)"
-                            % (opt, np_, LABEL[family], pod))
+            run.problems.append("%s: %d is shorter than the %s pod range %s (node subnets must fit inside it)"
+                                % (opt, np_, LABEL[family], pod))
             continue
         if np_ - pod.prefix > NODE_MASK_MAX_DIFF:
-            problems.append("%s: %d is more than %d bits longer than the %s pod range %s (kubeadm/KCM limit); "
-                            "use a smaller pod range (/%d or longer) or %s <= %d"
-                            % (opt, np_, NODE_MASK_MAX_DIFF, LABEL[family], pod, np_ - NODE_MASK_MAX_DIFF, opt,
-                               pod.prefix + NODE_MASK_MAX_DIFF))
+            run.problems.append(
+                "%s: %d is more than %d bits longer than the %s pod range %s (kubeadm/KCM limit); "
+                "use a smaller pod range (/%d or longer) or %s <= %d"
+                % (opt, np_, NODE_MASK_MAX_DIFF, LABEL[family], pod, np_ - NODE_MASK_MAX_DIFF, opt,
+                   pod.prefix + NODE_MASK_MAX_DIFF))
             continue
         max_nodes = 1 << (np_ - pod.prefix)
-        usable = _usable(family, np_)
-        if expected is not None and max_nodes < expected:
-            problems.append("pod_cidrs: %s with /%d node subnets holds %d nodes, below expected_nodes %d "
-                            "(use a /%d pod range or a longer %s)"
-                            % (pod, np_, max_nodes, expected, np_ - _needed_bits(expected), opt))
-        per_family[family] = {"max_nodes": max_nodes, "pods_per_node": usable}
-    for family in svc_order:
-        svc = services[family]
-        bits = BITS[family]
-        if bits - svc.prefix > SERVICE_MAX_BITS:
-            problems.append("service_cidrs: %s is wider than /%d (kube-apiserver allows at most %d host bits)"
-                            % (svc, bits - SERVICE_MAX_BITS, SERVICE_MAX_BITS))
-        if svc.size() < SERVICE_MIN_ADDRESSES + 1:
-            problems.append("service_cidrs: %s is too small: it must hold at least %d addresses (DNS is the %dth)"
-                            % (svc, SERVICE_MIN_ADDRESSES, DNS_OFFSET))
+        if run.expected is not None and max_nodes < run.expected:
+            run.problems.append("pod_cidrs: %s with /%d node subnets holds %d nodes, below expected_nodes %d "
+                                "(use a /%d pod range or a longer %s)"
+                                % (pod, np_, max_nodes, run.expected, np_ - _needed_bits(run.expected), opt))
+        run.per_family[family] = {"max_nodes": max_nodes, "pods_per_node": _usable(family, np_)}
 
-    # assignments must lie in the pod range with the node prefix
-    for name in sorted(assignments):
-        for family, net in sorted(assignments[name].items()):
-            pod = pods.get(family)
-            if pod is None:
-                problems.append("assignments: node %s has an %s subnet %s but pod_cidrs has no %s range"
-                                % (name, LABEL[family], net, LABEL[family]))
-            elif not pod.contains(net):
-                problems.append("assignments: node %s subnet %s is outside the pod range %s" % (name, net, pod))
-            elif node_prefix[family] is not None and net.prefix != node_prefix[family]:
-                problems.append("assignments: node %s subnet %s is not a /%d (node_prefix%s)"
-                                % (name, net, node_prefix[family], "" if family == "ipv4" else "_v6"))
+
+def _check_services(run):
+    for family in run.svc_order:
+        svc = run.services[family]
+        if BITS[family] - svc.prefix > SERVICE_MAX_BITS:
+            run.problems.append("service_cidrs: %s is wider than /%d (kube-apiserver allows at most %d host bits)"
+                                % (svc, BITS[family] - SERVICE_MAX_BITS, SERVICE_MAX_BITS))
+        if svc.size() < SERVICE_MIN_ADDRESSES + 1:
+            run.problems.append("service_cidrs: %s is too small: it must hold at least %d addresses (DNS is the "
+                                "%dth)" % (svc, SERVICE_MIN_ADDRESSES, DNS_OFFSET))
+
+
+STATE_HINT = " (kept in the state file: name the node in release_nodes, or remove the file, to plan it afresh)"
+
+
+def _check_assignments(run):
+    """Kept assignments lie in the pod range, have the node prefix, and are not shared."""
     owner_of_subnet = {}
-    for name in sorted(assignments):
-        for net in assignments[name].values():
+    for name in sorted(run.assignments):
+        label = run.assignment_source.get(name, "assignments")
+        hint = STATE_HINT if label == "state_file" else ""
+        for family, net in sorted(run.assignments[name].items()):
+            pod = run.pods.get(family)
+            if pod is None:
+                run.problems.append("%s: node %s has an %s subnet %s but pod_cidrs has no %s range%s"
+                                    % (label, name, LABEL[family], net, LABEL[family], hint))
+            elif not pod.contains(net):
+                run.problems.append("%s: node %s subnet %s is outside the pod range %s%s"
+                                    % (label, name, net, pod, hint))
+            elif run.node_prefix[family] is not None and net.prefix != run.node_prefix[family]:
+                run.problems.append("%s: node %s subnet %s is not a /%d (node_prefix%s)%s"
+                                    % (label, name, net, run.node_prefix[family], "" if family == "ipv4" else "_v6",
+                                       hint))
+    for name in sorted(run.assignments):
+        for net in run.assignments[name].values():
             if net.key in owner_of_subnet:
-                problems.append("assignments: nodes %s and %s share the subnet %s" % (owner_of_subnet[net.key], name, net))
+                run.problems.append("%s: nodes %s and %s share the subnet %s"
+                                    % (run.assignment_source.get(name, "assignments"), owner_of_subnet[net.key],
+                                       name, net))
             else:
                 owner_of_subnet[net.key] = name
-    if problems:
-        return None, problems, warnings
 
-    # --- node subnets (stable) -----------------------------------------------
-    node_subnets = {}
-    for family in pod_order:
-        pod = pods[family]
-        np_ = node_prefix[family]
+
+# --- step 4: assign node subnets -----------------------------------------------------------------------------------
+
+def _assign(run):
+    """Node subnets: kept assignments never move; new nodes get the lowest free subnets, in ``nodes`` order.
+
+    Assigned nodes that are not in ``nodes`` keep their subnets too (--limit runs, nodes outside the play).
+    """
+    in_inventory = set(n.name for n in run.nodes)
+    ordered = [n.name for n in run.nodes] + [n for n in sorted(run.assignments) if n not in in_inventory]
+    for family in run.pod_order:
+        pod, np_ = run.pods[family], run.node_prefix[family]
         step_bits = BITS[family] - np_
         used = {}
-        for name in sorted(assignments):
-            net = assignments[name].get(family)
+        for name in sorted(run.assignments):
+            net = run.assignments[name].get(family)
             if net is not None:
                 used[(net.start - pod.start) >> step_bits] = name
         cursor = 0
         limit = 1 << (np_ - pod.prefix)
-        # inventory order, then assigned nodes not in the inventory (kept: --limit runs, nodes outside the play)
-        in_inventory = set(n.name for n in nodes)
-        ordered = [n.name for n in nodes] + [n for n in sorted(assignments) if n not in in_inventory]
         for name in ordered:
-            have = assignments.get(name, {}).get(family)
+            have = run.assignments.get(name, {}).get(family)
             if have is None:
                 while cursor in used:
                     cursor += 1
                 if cursor >= limit:
-                    problems.append("pod_cidrs: %s has no free /%d subnet left for node %s" % (pod, np_, name))
+                    run.problems.append("pod_cidrs: %s has no free /%d subnet left for node %s" % (pod, np_, name))
                     break
                 used[cursor] = name
                 have = Net(family, pod.start + (cursor << step_bits), np_)
-            node_subnets.setdefault(name, {})[family] = str(have)
-    if problems:
-        return None, problems, warnings
+            run.node_subnets.setdefault(name, {})[family] = str(have)
 
-    # --- MTU -----------------------------------------------------------------
-    mtus = [(n.mtu, n.name) for n in nodes if n.mtu is not None]
-    missing = [n.name for n in nodes if n.mtu is None]
+
+# --- step 5: MTU ---------------------------------------------------------------------------------------------------
+
+def _underlay_mtu(run):
+    """The smallest known node MTU (DEFAULT_MTU when none is known), with warnings for missing or differing ones."""
+    mtus = [(n.mtu, n.name) for n in run.nodes if n.mtu is not None]
+    missing = [n.name for n in run.nodes if n.mtu is None]
     if missing:
-        warnings.append("no MTU known for %d node(s) (%s); they are not part of the MTU calculation"
-                        % (len(missing), ", ".join(missing[:LIST_LIMIT]) + (" ..." if len(missing) > LIST_LIMIT else "")))
-    if mtus:
-        underlay, lowest = min(mtus)
-        highest = max(mtus)
-        if underlay != highest[0]:
-            warnings.append("node MTUs differ (%d on %s .. %d on %s); using the smallest, %d"
+        run.warnings.append("no MTU known for %d node(s) (%s); they are not part of the MTU calculation"
+                            % (len(missing), ", ".join(missing[:LIST_LIMIT])
+                               + (" ..." if len(missing) > LIST_LIMIT else "")))
+    run.mtus_differ = False
+    if not mtus:
+        run.warnings.append("no node MTU known; assuming an underlay MTU of %d" % DEFAULT_MTU)
+        return DEFAULT_MTU
+    underlay, lowest = min(mtus)
+    highest = max(mtus)
+    if underlay != highest[0]:
+        run.mtus_differ = True
+        run.warnings.append("node MTUs differ (%d on %s .. %d on %s); using the smallest, %d"
                             % (underlay, lowest, highest[0], highest[1], underlay))
-    else:
-        underlay = DEFAULT_MTU
-        warnings.append("no node MTU known; assuming an underlay MTU of %d" % DEFAULT_MTU)
-    overhead_family = "ipv6" if "ipv6" in pod_order else "ipv4"
-    overhead = BACKEND_OVERHEAD[backend][overhead_family]
-    veth_mtu = underlay - overhead
-    if veth_mtu < 1280 and "ipv6" in pod_order:
-        problems.append("mtu: underlay MTU %d minus %s overhead %d = %d is below the IPv6 minimum 1280"
-                        % (underlay, backend, overhead, veth_mtu))
-    elif veth_mtu < 576:
-        problems.append("mtu: underlay MTU %d minus %s overhead %d = %d is too small"
-                        % (underlay, backend, overhead, veth_mtu))
-    if problems:
-        return None, problems, warnings
+    return underlay
 
-    for label, net in cluster:
-        if not ipaddress.ip_network(str(net)).is_private:
-            warnings.append("%s %s is not a private range" % (label, net))
-    if pod_order and svc_order and pod_order[0] != svc_order[0]:
-        warnings.append("pod_cidrs and service_cidrs start with different IP families (%s vs %s)"
-                        % (LABEL[pod_order[0]], LABEL[svc_order[0]]))
 
-    pod_list = [str(pods[f]) for f in pod_order]
-    svc_list = [str(services[f]) for f in svc_order]
+def _mtu(run):
+    """Pod MTU = underlay MTU - flannel's overhead for the backend (the largest over the pod families)."""
+    run.underlay = _underlay_mtu(run)
+    overhead = max(BACKEND_OVERHEAD[run.backend][f] for f in run.pod_order)
+    run.veth_mtu = run.underlay - overhead
+    if run.veth_mtu < 1280 and "ipv6" in run.pod_order:
+        run.problems.append("mtu: underlay MTU %d minus %s overhead %d = %d is below the IPv6 minimum 1280"
+                            % (run.underlay, run.backend, overhead, run.veth_mtu))
+    elif run.veth_mtu < 576:
+        run.problems.append("mtu: underlay MTU %d minus %s overhead %d = %d is too small"
+                            % (run.underlay, run.backend, overhead, run.veth_mtu))
+
+
+# --- step 6: output ------------------------------------------------------------------------------------------------
+
+def _net_conf(run):
+    """flannel's net-conf.json; ``Backend.MTU`` (the underlay) only when node MTUs differ."""
     net_conf = {}
-    if "ipv4" in pods:
-        net_conf["Network"] = str(pods["ipv4"])
+    if "ipv4" in run.pods:
+        net_conf["Network"] = str(run.pods["ipv4"])
     else:
         net_conf["EnableIPv4"] = False
-    if "ipv6" in pods:
+    if "ipv6" in run.pods:
         net_conf["EnableIPv6"] = True
-        net_conf["IPv6Network"] = str(pods["ipv6"])
-    net_conf["Backend"] = {"Type": backend}
-    if backend != "host-gw" and mtus and underlay != max(mtus)[0]:
-        net_conf["Backend"]["MTU"] = underlay
+        net_conf["IPv6Network"] = str(run.pods["ipv6"])
+    net_conf["Backend"] = {"Type": run.backend}
+    if run.backend != "host-gw" and run.mtus_differ:
+        net_conf["Backend"]["MTU"] = run.underlay
+    return net_conf
+
+
+def _output_warnings(run):
+    for label, net in run.cluster:
+        if not ipaddress.ip_network(str(net)).is_private:
+            run.warnings.append("%s %s is not a private range" % (label, net))
+    if run.pod_order and run.svc_order and run.pod_order[0] != run.svc_order[0]:
+        run.warnings.append("pod_cidrs and service_cidrs start with different IP families (%s vs %s)"
+                            % (LABEL[run.pod_order[0]], LABEL[run.svc_order[0]]))
+
+
+def _output(run):
+    _output_warnings(run)
+    pods, services, node_prefix = run.pods, run.services, run.node_prefix
+    pod_list = [str(pods[f]) for f in run.pod_order]
+    svc_list = [str(services[f]) for f in run.svc_order]
 
     def fam(d, family):
         return str(d[family]) if family in d else None
 
-    first_svc = services[svc_order[0]] if svc_order else None
-    plan = {
+    first_svc = services[run.svc_order[0]] if run.svc_order else None
+    return {
         "pod_cidrs": pod_list,
         "service_cidrs": svc_list,
         "node_prefix": node_prefix["ipv4"],
         "node_prefix_v6": node_prefix["ipv6"],
-        "max_nodes": min(v["max_nodes"] for v in per_family.values()),
-        "pods_per_node": min(v["pods_per_node"] for v in per_family.values()),
-        "max_pods": max_pods,
-        "expected_nodes": expected,
+        "max_nodes": min(v["max_nodes"] for v in run.per_family.values()),
+        "pods_per_node": min(v["pods_per_node"] for v in run.per_family.values()),
+        "max_pods": run.max_pods,
+        "expected_nodes": run.expected,
         "families": dict((f, {
             "pod_cidr": fam(pods, f), "service_cidr": fam(services, f),
             "node_prefix": node_prefix[f],
-            "max_nodes": per_family[f]["max_nodes"], "pods_per_node": per_family[f]["pods_per_node"],
+            "max_nodes": run.per_family[f]["max_nodes"], "pods_per_node": run.per_family[f]["pods_per_node"],
             "dns_ip": services[f].address(DNS_OFFSET) if f in services else None,
             "api_service_ip": services[f].address(1) if f in services else None,
-        }) for f in pod_order),
+        }) for f in run.pod_order),
         "dns_ip": first_svc.address(DNS_OFFSET) if first_svc else None,
         "api_service_ip": first_svc.address(1) if first_svc else None,
-        "nodes": node_subnets,
-        "backend": backend,
-        "underlay_mtu": underlay,
-        "mtu": veth_mtu,
-        "veth_mtu": veth_mtu,
-        "flannel_net_conf": net_conf,
+        "nodes": run.node_subnets,
+        "node_subnets_source": "planned",
+        "backend": run.backend,
+        "underlay_mtu": run.underlay,
+        "mtu": run.veth_mtu,
+        "veth_mtu": run.veth_mtu,
+        "flannel_net_conf": _net_conf(run),
         "calico_ipv4pool_cidr": fam(pods, "ipv4"),
         "calico_ipv6pool_cidr": fam(pods, "ipv6"),
         "kubeadm": {"podSubnet": ",".join(pod_list), "serviceSubnet": ",".join(svc_list)},
@@ -904,6 +1030,5 @@ def _make_plan(params):
             "ipv4_stack": "ipv4" in pods,
             "ipv6_stack": "ipv6" in pods,
         },
-        "warnings": warnings,
+        "warnings": run.warnings,
     }
-    return plan, [], warnings

@@ -58,7 +58,7 @@ def test_check_params_lists_every_problem():
                                   "extra_modules": ["ok", "no/slash"], "vxlan_port": 70000,
                                   "cni_plugins": ["portmap", "../x"]})
     assert problems == [
-        "backend: 'udp' is not one of vxlan, host-gw, wireguard",
+        "backend: 'udp' is not one of vxlan, host-gw, wireguard, ipip",
         "extra_sysctls: 'bad key' is not a sysctl key",
         "extra_sysctls.net.core.x: 'a\\nb' must be a single-line value",
         "extra_modules: 'no/slash' is not a kernel module name",

@@ -183,7 +183,7 @@ def test_bad_plan_lists_every_problem(upstream):
     assert err.value.problems == [
         "plan.flannel_net_conf.Network: '10.42.0.1/16' is not an IPv4 network",
         "plan.flannel_net_conf.IPv6Network: '10.0.0.0/8' is not an IPv6 network",
-        "plan.flannel_net_conf.Backend.Type: must be one of vxlan, host-gw, wireguard",
+        "plan.flannel_net_conf.Backend.Type: must be one of vxlan, host-gw, wireguard, ipip",
         "plan.veth_mtu: '1450' is not an MTU between 576 and 65535",
         "plan.calico_ipv4pool_cidr: 'nope' is not an IPv4 network",
     ]

@@ -204,8 +204,6 @@ def test_mtu_per_backend_and_family():
     assert any("node MTUs differ" in w for w in plan["warnings"])
     same = [dict(NODE, name="a"), dict(NODE, name="b")]
     assert ok(nodes=same)["flannel_net_conf"]["Backend"] == {"Type": "vxlan"}
-    assert ok(nodes=same, backend="wireguard")["mtu"] == 1440
-    assert ok(nodes=same, backend="wireguard", pod_cidrs=["auto4", "auto6"])["mtu"] == 1420
     assert ok(nodes=same, backend="host-gw")["mtu"] == 1500
     assert ok(nodes=nodes, backend="host-gw")["flannel_net_conf"]["Backend"] == {"Type": "host-gw"}
     has(refused(nodes=[dict(NODE, mtu=1300)], pod_cidrs=["auto4", "auto6"]), "below the IPv6 minimum 1280")
@@ -357,3 +355,32 @@ def test_no_follow_up_noise_after_a_bad_pod_entry():
     problems = refused(pod_cidrs="10.244.1.0/16", service_cidrs="10.96.0.0/12")
     assert problems == ["pod_cidrs: 10.244.1.0/16 has host bits set (did you mean 10.244.0.0/16?)"]
     has(refused(pod_cidrs=["10.244.0.0/16", "fd10::/40"]), "node_prefix_v6 <= 56")
+
+
+# flannel v0.24.4 (the flannel Calico v3.32.1's canal.yaml ships), overhead per backend and pod family:
+#   vxlan      pkg/backend/vxlan/device.go        "MTU: devAttrs.MTU - 50" (flannel.1 and flannel-v6.1)
+#   wireguard  pkg/backend/wireguard/wireguard_network.go "overhead = 80" (flannel-wg and flannel-wg-v6)
+#   ipip       pkg/backend/ipip/ipip.go           "expectMTU := be.extIface.Iface.MTU - 20" (IPv4 only)
+#   host-gw    pkg/backend/hostgw/hostgw.go       "Mtu: be.extIface.Iface.MTU"
+FLANNEL_V0_24_4 = [("vxlan", ["auto4"], 1450), ("vxlan", ["auto6"], 1450), ("vxlan", ["auto4", "auto6"], 1450),
+                   ("wireguard", ["auto4"], 1420), ("wireguard", ["auto6"], 1420),
+                   ("wireguard", ["auto4", "auto6"], 1420),
+                   ("host-gw", ["auto4"], 1500), ("host-gw", ["auto4", "auto6"], 1500),
+                   ("ipip", ["auto4"], 1480)]
+
+
+@pytest.mark.parametrize("backend,pods,mtu", FLANNEL_V0_24_4)
+def test_flannel_overheads_per_backend_and_family(backend, pods, mtu):
+    same = [dict(NODE, name="a"), dict(NODE, name="b")]
+    plan = ok(nodes=same, backend=backend, pod_cidrs=pods)
+    assert plan["underlay_mtu"] == 1500 and plan["mtu"] == mtu and plan["veth_mtu"] == mtu
+    assert plan["flannel_net_conf"]["Backend"] == {"Type": backend}
+
+
+def test_ipip_is_ipv4_only_and_reported_with_the_other_problems():
+    problems = refused(backend="ipip", pod_cidrs=["auto4", "auto6"], max_pods=0)
+    has(problems, "backend: ipip carries IPv4 pod traffic only", "include IPv6")
+    has(problems, "max_pods")
+    has(refused(backend="ipip", pod_cidrs=["fd10:244::/48"], service_cidrs=["fd10:96::/112"]), "backend: ipip")
+    plan = ok(nodes=[dict(NODE, name="a", mtu=1500), dict(NODE, name="b", mtu=9000)], backend="ipip")
+    assert plan["mtu"] == 1480 and plan["flannel_net_conf"]["Backend"] == {"Type": "ipip", "MTU": 1500}
