@@ -16,8 +16,9 @@ description:
   - Calls the CRI C(runtime.v1.RuntimeService) methods C(Version) and C(Status) (verbose) on the runtime's
     unix socket and returns the runtime's name and version, the C(RuntimeReady) and C(NetworkReady)
     conditions, the runtime handlers and the live configuration the runtime reports.
-  - Uses C(crictl) when it is installed (O(method=auto)); without it, speaks gRPC over the socket itself
-    in pure Python (HTTP/2 with prior knowledge, HPACK, protobuf), so nodes need neither crictl nor grpcio.
+  - Uses C(crictl) when it is installed (O(method=auto)); without it, makes the two gRPC calls through the
+    node's C(python3-grpcio) (Debian/Ubuntu package; the M(kubelayer.runtime.containerd) role installs it) with
+    the few CRI messages encoded by the collection itself (no generated code, no protobuf package).
   - Can wait until the runtime reports C(RuntimeReady) (O(wait_ready)), for example after a restart.
   - Can also report a systemd unit's state (O(service)) and the contents of C(/etc/crictl.yaml), so a role
     can decide from one probe which of its tasks have work to do.
@@ -33,7 +34,9 @@ options:
     default: unix:///run/containerd/containerd.sock
   method:
     description:
-      - How to ask the runtime. V(auto) uses crictl when it is found, else the built-in gRPC client.
+      - How to ask the runtime. V(auto) uses crictl when it is found, else gRPC through C(python3-grpcio).
+      - Without crictl and without C(python3-grpcio) the runtime counts as unreachable (RV(available=false),
+        RV(reason) names the missing package).
     type: str
     choices: [auto, crictl, grpc]
     default: auto
@@ -198,21 +201,16 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import crictl as crictl_utils
-from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.grpc_client import (
-    CriClient,
-    GrpcError,
-    ProtobufError,
-    HpackError,
-    parse_info,
-    socket_path,
-)
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import cri_proto
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.grpc_client import CriClient, GrpcError, socket_path
 
 
 def ask_grpc(endpoint, timeout):
     with CriClient(endpoint=endpoint, timeout=timeout) as client:
-        version = client.version()
-        status = client.status(verbose=True)
-    return crictl_utils.shape_result(version, status["conditions"], status["runtime_handlers"], parse_info(status["info"]))
+        version = client.call(cri_proto.VERSION)
+        status = client.call(cri_proto.STATUS, {"verbose": True})
+    return crictl_utils.shape_result(version, status["conditions"], status["runtime_handlers"],
+                                     cri_proto.parse_info(status["info"]))
 
 
 def ask_crictl(module, crictl, endpoint, timeout):
@@ -301,7 +299,7 @@ def main():
             available = True
             if not result["runtime_ready"]:
                 reason = "RuntimeReady is false: %s" % (result["runtime_ready_reason"] or "no reason given")
-        except (GrpcError, ProtobufError, HpackError, crictl_utils.CrictlOutputError) as exc:
+        except (GrpcError, cri_proto.ProtobufError, crictl_utils.CrictlOutputError) as exc:
             result = empty_result()
             reason = str(exc)
         if not reason or time.time() >= deadline:

@@ -134,7 +134,7 @@ class Lab:
         return proc.stdout.split()[0] if proc.returncode == 0 else None
 
     def cri_status(self, node):
-        """runtime.v1 Version + Status over the node's CRI socket (the collection's stdlib gRPC client)."""
+        """runtime.v1 Version + Status over the node's CRI socket (the collection's CRI client on python3-grpcio)."""
         proc = self.podman("exec", node, "python3", "/root/faults/cri_status.py", check=False, timeout=60)
         if proc.returncode != 0:
             return {"error": (proc.stderr or proc.stdout).strip()}
@@ -147,7 +147,8 @@ class Lab:
 
     def install_probe(self, node):
         self.podman("exec", node, "mkdir", "-p", "/root/faults")
-        self.podman("cp", str(ROOT / "plugins/module_utils/cri/grpc_client.py"), "%s:/root/faults/" % node)
+        for name in ("cri_proto.py", "grpc_client.py"):
+            self.podman("cp", str(ROOT / "plugins/module_utils/cri" / name), "%s:/root/faults/" % node)
         for name in ("cri_status.py", "snapshot.py"):
             self.podman("cp", str(FILES / name), "%s:/root/faults/" % node)
 

@@ -57,7 +57,7 @@ def test_config_is_the_written_one(host):
 
 
 def _cri_status(host):
-    return json.loads(host.check_output("cd %s && python3 cri_lab.py status" % LAB))
+    return json.loads(host.check_output("python3 %s/cri_tool.py status" % LAB))
 
 
 def test_cri_runtime_ready_and_live_config(host):
@@ -69,7 +69,7 @@ def test_cri_runtime_ready_and_live_config(host):
     # no CNI config in the lab: NetworkReady is false with the CNI reason
     assert conditions["NetworkReady"]["status"] is False
     assert conditions["NetworkReady"]["reason"] == "NetworkPluginNotReady"
-    live = status["config"]
+    live = status["info"]["config"]
     assert live["containerd"]["defaultRuntimeName"] == "runc"
     if EXPECTED[_name(host)][1] == 2:  # 1.x reports image settings in the CRI config too
         assert live["sandboxImage"] == "localhost/kubelayer/pause:1"
@@ -122,10 +122,12 @@ def test_container_runs_from_local_image(host, lab_images):
 
 def test_cri_pod_sandbox_with_host_network(host, lab_images):
     assert "localhost/kubelayer/pause:1" in lab_images
-    result = json.loads(host.check_output("cd %s && python3 cri_lab.py pod kl-pod-%s" % (LAB, _name(host))))
+    result = json.loads(host.check_output("python3 %s/cri_tool.py runp --name kl-pod-%s --netns host --rm"
+                                          % (LAB, _name(host))))
     assert result["state"] == "SANDBOX_READY"
-    assert result["network_namespace_mode"] == 2  # NODE
+    assert result["network_mode"] == "node"
     assert len(result["id"]) == 64
+    assert result["removed"] is True
 
 
 def test_rollback_left_a_working_runtime(host):

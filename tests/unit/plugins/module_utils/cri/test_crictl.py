@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import crictl, grpc_client
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import crictl, cri_proto
 
 # Output layout as printed by `crictl version` (text) and `crictl info` (JSON: "status" plus the
 # runtime's verbose info keys, each parsed), per cri-tools' documented output.
@@ -54,13 +54,13 @@ def test_parse_info_splits_status_handlers_and_info():
 def test_both_paths_give_the_same_shape():
     """A Status response decoded by the gRPC client and the same data as crictl JSON agree."""
     config = {"sandboxImage": "registry.k8s.io/pause:3.8"}
-    status = grpc_client.encode_message([
+    status = cri_proto.encode_message([
         (1, [(1, [(1, "RuntimeReady"), (2, True)]), (1, [(1, "NetworkReady"), (2, True)])]),
         (2, [(1, "config"), (2, json.dumps(config))]),
     ])
-    decoded = grpc_client.decode_status_response(status)
+    decoded = cri_proto.decode_status_response(status)
     via_grpc = crictl.shape_result(crictl.parse_version(VERSION_TEXT), decoded["conditions"], decoded["runtime_handlers"],
-                                   grpc_client.parse_info(decoded["info"]))
+                                   cri_proto.parse_info(decoded["info"]))
     as_crictl = json.dumps({"status": {"conditions": decoded["conditions"]}, "config": config})
     conditions, handlers, info = crictl.parse_info(as_crictl)
     via_crictl = crictl.shape_result(crictl.parse_version(VERSION_TEXT), conditions, handlers, info)
