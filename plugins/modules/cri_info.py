@@ -225,6 +225,28 @@ def ask_crictl(module, crictl, endpoint, timeout):
     return crictl_utils.shape_result(version, conditions, handlers, info)
 
 
+def ask_until_ready(module, method, crictl, params):
+    """(result, available, reason), retrying until RuntimeReady or ``wait_ready`` seconds have passed."""
+    deadline = time.time() + params["wait_ready"]
+    while True:
+        reason = ""
+        available = False
+        try:
+            if method == "crictl":
+                result = ask_crictl(module, crictl, params["endpoint"], params["timeout"])
+            else:
+                result = ask_grpc(params["endpoint"], params["timeout"])
+            available = True
+            if not result["runtime_ready"]:
+                reason = "RuntimeReady is false: %s" % (result["runtime_ready_reason"] or "no reason given")
+        except (GrpcError, cri_proto.ProtobufError, crictl_utils.CrictlOutputError) as exc:
+            result = empty_result()
+            reason = str(exc)
+        if not reason or time.time() >= deadline:
+            return result, available, reason
+        time.sleep(min(2.0, max(0.1, deadline - time.time())))
+
+
 def empty_result():
     return crictl_utils.shape_result({}, [], [], {})
 
@@ -287,35 +309,14 @@ def main():
             module.fail_json(msg="method=crictl: crictl was not found (set crictl_path or use method=grpc)")
     method = "crictl" if crictl else "grpc"
 
-    deadline = time.time() + params["wait_ready"]
-    while True:
-        reason = ""
-        available = False
-        try:
-            if method == "crictl":
-                result = ask_crictl(module, crictl, params["endpoint"], params["timeout"])
-            else:
-                result = ask_grpc(params["endpoint"], params["timeout"])
-            available = True
-            if not result["runtime_ready"]:
-                reason = "RuntimeReady is false: %s" % (result["runtime_ready_reason"] or "no reason given")
-        except (GrpcError, cri_proto.ProtobufError, crictl_utils.CrictlOutputError) as exc:
-            result = empty_result()
-            reason = str(exc)
-        if not reason or time.time() >= deadline:
-            break
-        time.sleep(min(2.0, max(0.1, deadline - time.time())))
-
-    result.update(
-        changed=False,
-        available=available,
-        reason=reason,
-        method=method if available else "",
-        endpoint=params["endpoint"],
-        crictl_config=read_crictl_config(params["crictl_config_path"]),
-    )
+    # systemctl first: forking after grpcio has run can hang in grpc's fork handler ("Waiting for thread pool
+    # to idle before forking"), so nothing may fork once the gRPC calls started.
+    extra = {"crictl_config": read_crictl_config(params["crictl_config_path"])}
     if params["service"]:
-        result["service_state"] = service_state(module, params["service"])
+        extra["service_state"] = service_state(module, params["service"])
+    result, available, reason = ask_until_ready(module, method, crictl, params)
+    result.update(extra, changed=False, available=available, reason=reason, method=method if available else "",
+                  endpoint=params["endpoint"])
     if reason and params["required"]:
         waited = " after waiting %ds" % params["wait_ready"] if params["wait_ready"] else ""
         module.fail_json(msg="The container runtime at %s is not ready%s: %s" % (params["endpoint"], waited, reason), **result)

@@ -24,9 +24,11 @@ Subcommands (each prints one JSON object on stdout):
                                   is not READY or has no IP. --rm: stop and remove the sandbox afterwards
                                   ("removed": true). Without --rm the sandbox stays; its config is kept in
                                   /run/kubelayer-cri-tool/<id>.json for `create`.
-  create SANDBOX_ID IMAGE [--name C] -- CMD [ARG...]
+  create SANDBOX_ID IMAGE [--name C] [--mount HOST:CONTAINER[:ro]]... -- CMD [ARG...]
                                   CreateContainer in a sandbox made by `runp` -> {"id", "log_path"}
-                                  (the container's stdout/stderr file on the node)
+                                  (the container's stdout/stderr file on the node). In the podman lab nodes (cgroup
+                                  v1, nested) runc cannot mount the cgroup filesystem containerd asks for; pass
+                                  --mount /sys/fs/cgroup:/sys/fs/cgroup:ro there (a bind mount replaces it).
   start CONTAINER_ID              StartContainer -> {"id", "started": true}
   inspect CONTAINER_ID            ContainerStatus(verbose) -> {"state", "exit_code", "reason", "log_path", "info"}
                                   (info.runtimeOptions shows e.g. the runc BinaryName, i.e. crun)
@@ -79,6 +81,7 @@ def _parser():
     create.add_argument("sandbox")
     create.add_argument("image")
     create.add_argument("--name", default="main")
+    create.add_argument("--mount", action="append", default=[], metavar="HOST:CONTAINER[:ro]")
     for name in ("start", "inspect", "stop", "rm"):
         sub.add_parser(name).add_argument("id")
     wait = sub.add_parser("wait")
@@ -157,6 +160,13 @@ def remove_sandbox(client, sandbox_id, stop=True):
         pass
 
 
+def _mount(spec):
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] != "ro"):
+        raise SystemExit("create: --mount takes HOST:CONTAINER[:ro], got %r" % spec)
+    return {"host_path": parts[0], "container_path": parts[1], "readonly": len(parts) == 3}
+
+
 def cmd_create(client, args):
     try:
         with open(os.path.join(STATE_DIR, args.sandbox + ".json")) as handle:
@@ -168,7 +178,7 @@ def cmd_create(client, args):
         raise SystemExit("create: give the command after --")
     log_path = "%s.log" % args.name
     request = {"pod_sandbox_id": args.sandbox, "sandbox_config": config, "name": args.name, "image": args.image,
-               "command": cmd, "log_path": log_path}
+               "command": cmd, "log_path": log_path, "mounts": [_mount(spec) for spec in args.mount]}
     container_id = client.call(proto.CREATE_CONTAINER, request)["container_id"]
     return {"id": container_id, "log_path": os.path.join(config["log_directory"], log_path)}
 

@@ -327,7 +327,8 @@ def decode_pod_sandbox_status_response(data):
 # ---------------------------------------------------------------------------
 def encode_create_container_request(request):
     """``{"pod_sandbox_id", "sandbox_config": {...}, "name", "image", "command": [...], "args": [...],
-    "envs": {...}, "log_path", "labels": {...}}``; the container shares the sandbox's network mode."""
+    "envs": {...}, "mounts": [{"container_path", "host_path", "readonly"}], "log_path", "labels": {...}}``;
+    the container shares the sandbox's network mode."""
     for key in ("pod_sandbox_id", "name", "image"):
         if not request.get(key):
             raise ProtobufError("%s: required for a container" % key)
@@ -337,6 +338,8 @@ def encode_create_container_request(request):
     config += [(3, item) for item in request.get("command") or []]
     config += [(4, item) for item in request.get("args") or []]
     config += [(6, [(1, key), (2, value)]) for key, value in sorted((request.get("envs") or {}).items())]
+    config += [(7, [(1, m["container_path"]), (2, m["host_path"]), (3, bool(m.get("readonly")))])
+               for m in request.get("mounts") or []]
     config += [(9, entry) for entry in _map_fields(request.get("labels"))]
     config += [(11, request.get("log_path")), (15, [(2, [(3, namespaces)])])]
     return encode_message([(1, request["pod_sandbox_id"]), (2, config), (3, sandbox_config_fields(sandbox))])
