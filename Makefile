@@ -13,6 +13,14 @@ export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections
 export PYTHONDONTWRITEBYTECODE := 1
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
+# Upstream release files: this checkout's sibling ../shared/upstream, when it exists and nothing else is set, is used
+# as an air-gapped directory (the same override a user has); otherwise the pinned URLs (or
+# KUBELAYER_UPSTREAM_MIRROR_URL) are downloaded into the controller cache.
+ifeq ($(origin KUBELAYER_UPSTREAM_DIR)$(KUBELAYER_UPSTREAM_MIRROR_URL),undefined)
+ifneq ($(wildcard $(ROOT)/../shared/upstream/calico-v3.32.1/canal.yaml),)
+export KUBELAYER_UPSTREAM_DIR := $(abspath $(ROOT)/../shared/upstream)
+endif
+endif
 
 RELEASES := bookworm trixie forky
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))

@@ -53,7 +53,7 @@ options:
   snapshot:
     description:
       - The VolumeSnapshot CRDs and the snapshot-controller (external-snapshotter v8.6.0), a mapping with these keys.
-        The module checks it itself and lists every problem (a wrong type included) in one failure.
+        The module checks the keys and values itself and lists every problem in one failure.
       - C(crds) - C(managed) (default) installs the CRDs first, C(external) means they are already installed by
         something else, C(absent) means there are none (no VolumeSnapshotClass can then be created).
       - C(controller) - C(managed) (default) installs the single snapshot-controller after the CRDs, C(external)
@@ -61,13 +61,15 @@ options:
       - C(namespace) - namespace of the snapshot-controller (default C(kube-system)).
       - C(replicas) - replicas of the snapshot-controller Deployment; upstream's value (2) when not set.
       - C(image) - snapshot-controller image, for a registry mirror; upstream's image when not set.
-    type: raw
+    type: dict
     default: {}
   upstream_dir:
     description:
-      - Directory on the controller with the upstream release files, laid out as
+      - Directory on the controller with the pinned upstream release files, laid out as
         C(external-snapshotter-v8.6.0/crd/*.yaml), C(external-snapshotter-v8.6.0/snapshot-controller/*.yaml) and
-        C(local-path-provisioner-v0.0.37/local-path-storage.yaml) (the files of those release tags, unmodified).
+        C(local-path-provisioner-v0.0.37/local-path-storage.yaml) - the RV(kubelayer.runtime.upstream_files#module:cache_dir)
+        of M(kubelayer.runtime.upstream_files), or an air-gapped copy.
+      - Each file is checked against its pinned sha256; a different file is refused, named in the problems.
       - Needed when the snapshot CRDs or controller are managed or local-path is used.
     type: path
   kubernetes_version:
@@ -240,12 +242,27 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import plan 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import render as csi_render
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import gitops
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import schema
+from ansible_collections.kubelayer.runtime.plugins.module_utils.upstream import catalog
 
 MARKER = ".csi_plan-files.json"
 
 
+def _read_pinned(path, relpath):
+    """(text, problem) of one upstream file, refused unless it is the pinned release file."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        return None, "upstream_dir: cannot read %s: %s" % (path, to_native(exc))
+    actual = catalog.mismatch(relpath, data)
+    if actual is not None:
+        return None, ("upstream_dir: %s has sha256 %s, the pinned release file %s has %s: refused"
+                      % (path, actual, relpath, catalog.sha256(relpath)))
+    return data.decode("utf-8"), None
+
+
 def load_upstream(upstream_dir):
-    """Parse the upstream release files present under ``upstream_dir``; return (upstream, problems)."""
+    """Parse the pinned upstream release files present under ``upstream_dir``; return (upstream, problems)."""
     upstream, problems = {}, []
     if not upstream_dir:
         return upstream, problems
@@ -256,13 +273,13 @@ def load_upstream(upstream_dir):
         if not all(os.path.isfile(p) for p in paths):
             continue  # build_plan reports it when the plan needs these files
         objects = []
-        for path in paths:
+        for path, relpath in zip(paths, files):
+            text, problem = _read_pinned(path, relpath)
+            if problem:
+                problems.append(problem)
+                continue
             try:
-                with open(path, "rb") as handle:
-                    text = handle.read().decode("utf-8")
                 objects.extend(gitops.load_documents(text, source=path))
-            except (IOError, OSError, UnicodeDecodeError) as exc:
-                problems.append("upstream_dir: cannot read %s: %s" % (path, to_native(exc)))
             except gitops.ManifestError as exc:
                 problems.extend("upstream_dir: %s" % p for p in exc.problems)
         upstream[key] = objects
@@ -346,9 +363,9 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             drivers=dict(type="list", elements="dict", required=True),
-            # raw: build_plan checks the mapping and reports every problem; a typed dict with suboptions
-            # makes ansible-core itself raise on a scalar or a list before the module can answer
-            snapshot=dict(type="raw", default={}),
+            # a dict without suboptions: ansible-core refuses a scalar or a list (with suboptions it raises a
+            # TypeError on a list of scalars), and build_plan checks the keys, listing every problem at once
+            snapshot=dict(type="dict", default={}),
             upstream_dir=dict(type="path"),
             kubernetes_version=dict(type="str", default="1.34.0"),
             validate=dict(type="bool", default=True),

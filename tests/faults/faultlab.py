@@ -44,15 +44,12 @@ LAB_VARS = {
 
 
 def site_vars(tmp):
-    """What playbooks/site.yml needs in this offline lab (as inventories/lab sets it): upstream files from
-    ../shared/upstream, rendered cluster files in the session's temporary directory."""
-    upstream = ROOT.parent / "shared" / "upstream"
+    """What playbooks/site.yml needs in this lab (as inventories/lab sets it): rendered cluster files in the
+    session's temporary directory. Upstream files: the pinned ones, from KUBELAYER_UPSTREAM_DIR when `make` sets it."""
     return {
-        "canal_manifest_src": str(upstream / "calico-v3.32.1" / "canal.yaml"),
         "canal_manifest_dest": str(Path(tmp) / "rendered" / "canal"),
         "canal_policy_namespaces": ["default"],
         "csi_drivers": [{"name": "local-path"}],
-        "csi_upstream_dir": str(upstream),
         "csi_render_dir": str(Path(tmp) / "rendered" / "storage"),
     }
 

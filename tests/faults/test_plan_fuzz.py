@@ -24,7 +24,8 @@ from faultlab import ROOT, ansible_env
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.kubelayer.runtime.plugins.modules import canal_plan, csi_plan
 
-UPSTREAM = str(ROOT.parent / "shared" / "upstream")
+# the pinned upstream files: KUBELAYER_UPSTREAM_DIR as `make` sets it (../shared/upstream when it exists)
+UPSTREAM = os.environ.get("KUBELAYER_UPSTREAM_DIR") or str(ROOT.parent / "shared" / "upstream")
 EXAMPLES = int(os.environ.get("FAULTS_FUZZ_EXAMPLES", "0")) or None
 BAD_MESSAGE = ("Traceback", "internal error", "MODULE FAILURE")
 # Shrinking a failure can take many minutes on this machine; CI reports the failing example unshrunk.

@@ -31,6 +31,8 @@ import json
 import math
 import re
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils.upstream import catalog
+
 DRIVERS = ("rook-ceph", "quobyte", "nfs", "local-path", "longhorn", "storageos")
 
 SNAPSHOT_API = "snapshot.storage.k8s.io/v1"
@@ -38,31 +40,12 @@ DEFAULT_SC_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 DEFAULT_VSC_ANNOTATION = "snapshot.storage.kubernetes.io/is-default-class"
 MANAGED_BY = "kubelayer.runtime.csi_plan"
 
-EXTERNAL_SNAPSHOTTER_VERSION = "v8.6.0"
-LOCAL_PATH_VERSION = "v0.0.37"
+EXTERNAL_SNAPSHOTTER_VERSION = catalog.EXTERNAL_SNAPSHOTTER_VERSION
+LOCAL_PATH_VERSION = catalog.LOCAL_PATH_VERSION
 
-# Upstream release files, relative to the ``upstream_dir`` (layout of /work/shared/upstream and of
-# the release tags: client/config/crd and deploy/kubernetes/snapshot-controller).
-UPSTREAM_FILES = {
-    "snapshot_crds": [
-        "external-snapshotter-v8.6.0/crd/snapshot.storage.k8s.io_volumesnapshotclasses.yaml",
-        "external-snapshotter-v8.6.0/crd/snapshot.storage.k8s.io_volumesnapshotcontents.yaml",
-        "external-snapshotter-v8.6.0/crd/snapshot.storage.k8s.io_volumesnapshots.yaml",
-    ],
-    "snapshot_controller": [
-        "external-snapshotter-v8.6.0/snapshot-controller/rbac-snapshot-controller.yaml",
-        "external-snapshotter-v8.6.0/snapshot-controller/setup-snapshot-controller.yaml",
-    ],
-    "local_path": [
-        "local-path-provisioner-v0.0.37/local-path-storage.yaml",
-    ],
-}
-UPSTREAM_URLS = {
-    "snapshot_crds": "https://raw.githubusercontent.com/kubernetes-csi/external-snapshotter/v8.6.0/client/config/crd/",
-    "snapshot_controller": ("https://raw.githubusercontent.com/kubernetes-csi/external-snapshotter/v8.6.0/"
-                            "deploy/kubernetes/snapshot-controller/"),
-    "local_path": "https://raw.githubusercontent.com/rancher/local-path-provisioner/v0.0.37/deploy/",
-}
+# Upstream release files (pinned with their sha256 in upstream/catalog.py), relative to ``upstream_dir``.
+UPSTREAM_FILES = dict((key, catalog.group_files(key)) for key in ("snapshot_crds", "snapshot_controller", "local_path"))
+UPSTREAM_URLS = dict((key, catalog.url(files[0]).rsplit("/", 1)[0] + "/") for key, files in UPSTREAM_FILES.items())
 
 # Chart coordinates (pinned; each overridable per driver with ``version``/``repo``).
 ROOK_REPO = "https://charts.rook.io/release"

@@ -18,7 +18,8 @@ import yaml
 def run_playbook(tmp_path, drivers, extra_vars=None):
     marker = tmp_path / "node-touched"
     render = tmp_path / "render"
-    variables = {"csi_drivers": drivers, "csi_upstream_dir": upstream_dir(), "csi_render_dir": str(render)}
+    variables = {"csi_drivers": drivers, "kubelayer_upstream_dir": upstream_dir(),
+                 "kubelayer_upstream_cache_dir": str(tmp_path / "cache"), "csi_render_dir": str(render)}
     variables.update(extra_vars or {})
     (tmp_path / "vars.yml").write_text(yaml.safe_dump(variables))
     (tmp_path / "site.yml").write_text(textwrap.dedent("""\
@@ -74,10 +75,10 @@ def test_good_list_renders_and_reports_without_kubeconfig(tmp_path):
     assert "No csi_kubeconfig: nothing applied" in proc.stdout
     assert marker.exists()
     assert (render / "README.md").is_file() and (render / "05-storage-classes" / "volumesnapshotclasses.yaml").is_file()
-    # every apply task was skipped: include_role, then 3 executed role tasks (argument validation, csi_plan,
+    # every apply task was skipped: include_role, then 4 executed role tasks (argument validation, upstream_files, csi_plan,
     # the report), then the node task
     recap = [line for line in proc.stdout.splitlines() if line.startswith("node1")][0]
-    assert "ok=5" in recap and "changed=2" in recap and "failed=0" in recap and "skipped=5" in recap, recap
+    assert "ok=6" in recap and "changed=2" in recap and "failed=0" in recap and "skipped=5" in recap, recap
 
 
 def test_cluster_tasks_read_fields_the_plan_provides():
