@@ -66,7 +66,7 @@ attributes:
   check_mode:
     description:
       - Runs the same in check mode, cache included, so that the plans and check-mode diffs have their input. The
-        cache is the controller's, not managed state: the module always reports RV(ignore:changed=false).
+        cache is the controller's, not managed state, so the module always reports C(changed=false).
     support: full
   diff_mode:
     description: Changes no managed state, so there is nothing to diff.
