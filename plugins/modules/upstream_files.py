@@ -52,8 +52,9 @@ options:
   cache_dir:
     description:
       - The controller cache the verified files are kept in (created when missing).
-      - Defaults to the environment variable C(KUBELAYER_UPSTREAM_CACHE_DIR), else C(~/.cache/kubelayer/upstream).
+      - The environment variable C(KUBELAYER_UPSTREAM_CACHE_DIR) replaces the default.
     type: path
+    default: ~/.cache/kubelayer/upstream
   validate_certs:
     description: Verify TLS certificates when downloading.
     type: bool
@@ -223,13 +224,13 @@ def main():
             files=dict(type="list", elements="str", required=True, choices=list(catalog.GROUPS)),
             directory=dict(type="path", fallback=(env_fallback, [catalog.DIRECTORY_ENV])),
             mirror_url=dict(type="str", fallback=(env_fallback, [catalog.MIRROR_ENV])),
-            cache_dir=dict(type="path", fallback=(env_fallback, [catalog.CACHE_ENV])),
+            cache_dir=dict(type="path", default=catalog.DEFAULT_CACHE_DIR, fallback=(env_fallback, [catalog.CACHE_ENV])),
             validate_certs=dict(type="bool", default=True),
             timeout=dict(type="int", default=30),
         ),
         supports_check_mode=True,
     )
-    cache_dir = os.path.abspath(os.path.expanduser(module.params["cache_dir"] or catalog.DEFAULT_CACHE_DIR))
+    cache_dir = os.path.abspath(module.params["cache_dir"])
     problems = []
     if module.params["timeout"] <= 0:
         problems.append("timeout: must be a positive number of seconds, got %d" % module.params["timeout"])

@@ -10,7 +10,6 @@ import contextlib
 import functools
 import http.server
 import json
-import os
 import shutil
 import threading
 

@@ -15,7 +15,7 @@ def test_every_file_is_pinned_to_a_release_tag_with_a_sha256():
     assert set(entry[0] for entry in catalog.FILES.values()) == set(catalog.GROUPS)
     for relpath, (_group, url, sha) in catalog.FILES.items():
         assert re.match(r"^[0-9a-f]{64}$", sha), relpath
-        version = relpath.split("/")[0].rsplit("-", 1)[1]
+        version = relpath.split("/", maxsplit=1)[0].rsplit("-", 1)[1]
         assert url.startswith("https://raw.githubusercontent.com/") and "/%s/" % version in url, (relpath, url)
         assert url.endswith("/" + os.path.basename(relpath))
 
