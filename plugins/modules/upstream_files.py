@@ -148,7 +148,9 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.urls import fetch_url
 
-from ansible_collections.kubelayer.runtime.plugins.module_utils.atomic import write_atomic
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.files import HostFileError, HostFiles
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail_if, problem
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.validate import check_int, check_path, check_text
 from ansible_collections.kubelayer.runtime.plugins.module_utils.upstream import catalog, report
 
 
@@ -207,11 +209,17 @@ def provide(module, relpath, cache_dir, outcome):
         outcome["refused"].append(relpath)
         outcome["problems"].append(report.refused_problem(option, relpath, location, actual))
         return
-    try:
-        write_atomic(module, path, data, 0o644, prefix=".kubelayer-upstream.")
-    except (IOError, OSError) as exc:
+    writes = HostFiles(prefix=".kubelayer-upstream.")
+    writes.file("cache_dir", path, data, 0o644, root=cache_dir)
+    problems = writes.problems()
+    if not problems:
+        try:
+            writes.commit()
+        except HostFileError as exc:
+            problems = [exc.problem]
+    if problems:
         outcome["missing"].append(relpath)
-        outcome["problems"].append("cache_dir: cannot write %s: %s" % (path, to_native(exc)))
+        outcome["problems"].extend(problems)
         return
     outcome["fetched"].append(relpath)
     outcome["files"][relpath] = dict(path=path, sha256=catalog.sha256(relpath), group=catalog.FILES[relpath][0],
@@ -230,14 +238,17 @@ def main():
         ),
         supports_check_mode=True,
     )
-    cache_dir = os.path.abspath(module.params["cache_dir"])
     problems = []
-    if module.params["timeout"] <= 0:
-        problems.append("timeout: must be a positive number of seconds, got %d" % module.params["timeout"])
-    if os.path.exists(cache_dir) and not os.path.isdir(cache_dir):
-        problems.append("cache_dir: %s exists and is not a directory" % cache_dir)
-    if problems:
-        module.fail_json(msg="upstream_files: %s" % "; ".join(problems), problems=problems)
+    check_int("timeout", module.params["timeout"], problems, low=1, high=3600)
+    cache_dir = check_path("cache_dir", os.path.abspath(module.params["cache_dir"]), problems, directory=True)
+    if cache_dir and os.path.exists(cache_dir) and not os.path.isdir(cache_dir):
+        problems.append(problem("cache_dir", "%s exists and is not a directory" % cache_dir))
+    if module.params["directory"]:
+        module.params["directory"] = check_path("directory", os.path.abspath(module.params["directory"]), problems,
+                                                directory=True)
+    if module.params["mirror_url"]:
+        check_text("mirror_url", module.params["mirror_url"], problems)
+    fail_if(module, "upstream_files", problems)
 
     outcome = dict(files={}, fetched=[], missing=[], refused=[], problems=[], unreachable={})
     for relpath in catalog.files_for(module.params["files"]):

@@ -7,13 +7,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-_FALSE = ("false", "no", "off", "0", "n", "f")
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.booleans import parse_bool
 
 
 def _enabled(value):
-    if isinstance(value, str):
-        return value.strip().lower() not in _FALSE
-    return value is not False and value != 0
+    """Anything but a false boolean-like value (a malformed one is refused later by the planners)."""
+    return parse_bool(value) is not False
 
 
 def needed_groups(network=True, canal_manifest_src=None, csi_drivers=None, snapshot_crds="managed",

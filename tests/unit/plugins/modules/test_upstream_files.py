@@ -138,3 +138,27 @@ def test_environment_overrides_like_the_variables(tmp_path, capsys, monkeypatch)
     result = json.loads(capsys.readouterr().out)
     assert result["files"][CANAL]["source"] == "directory"
     assert result["cache_dir"] == str(tmp_path / "envcache")
+
+
+@pytest.mark.parametrize("args, option", [
+    ({"cache_dir": "/tmp/x\x00y"}, "cache_dir"),
+    ({"directory": "/srv/up\x00"}, "directory"),
+    ({"timeout": 10000000000}, "timeout"),
+    ({"timeout": 0}, "timeout"),
+    ({"mirror_url": "http://m\n/"}, "mirror_url"),
+])
+def test_hostile_options_fail_once_before_any_io(tmp_path, capsys, args, option):
+    args = dict({"files": ["canal"], "cache_dir": str(tmp_path / "cache")}, **args)
+    result = run(capsys, **args)
+    assert result["failed"] is True and result["problems"][0].startswith(option + ": "), result
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_symlink_planted_in_the_cache_is_refused(tmp_path, capsys):
+    cache = tmp_path / "cache"
+    (cache / "calico-v3.32.1").mkdir(parents=True)
+    (tmp_path / "elsewhere").write_bytes(b"x")
+    (cache / CANAL).symlink_to(tmp_path / "elsewhere")
+    result = run(capsys, files=["canal"], directory=upstream_dir(), cache_dir=str(cache))
+    assert result["failed"] is True and result["problems"][0].startswith("cache_dir: "), result
+    assert (tmp_path / "elsewhere").read_bytes() == b"x"
