@@ -148,18 +148,18 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.urls import fetch_url
 
-from ansible_collections.kubelayer.runtime.plugins.module_utils._common.files import HostFileError, HostFiles
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.files import HostFileError, HostFiles, read_bytes
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail_if, problem
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common.validate import check_int, check_path, check_text
 from ansible_collections.kubelayer.runtime.plugins.module_utils.upstream import catalog, report
 
 
 def _read(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(), None
-    except (IOError, OSError) as exc:
-        return None, to_native(exc.strerror or exc)
+    """(data, error) of a file of the air-gapped directory."""
+    data = read_bytes(path)
+    if data is None:
+        return None, "no such file" if not os.path.lexists(path) else "cannot be read"
+    return data, None
 
 
 def _download(module, location, unreachable):
@@ -192,7 +192,7 @@ def _from_source(module, relpath, unreachable):
 def provide(module, relpath, cache_dir, outcome):
     """Put one verified file into the cache (or find it there); record the outcome."""
     path = os.path.join(cache_dir, relpath)
-    cached, _error = _read(path)
+    cached = read_bytes(path)
     if cached is not None and catalog.mismatch(relpath, cached) is None:
         outcome["files"][relpath] = dict(path=path, sha256=catalog.sha256(relpath), group=catalog.FILES[relpath][0],
                                          source="cache")
