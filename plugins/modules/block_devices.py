@@ -187,7 +187,7 @@ osd_eligible:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import blockdev
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import blockdev, blockdev_io
 
 
 def main():
@@ -208,10 +208,10 @@ def main():
                 _rc, out, _err = module.run_command([blkid, "-p", "-o", "export", path])
                 return out
 
-    devices = blockdev.discover("/", run_blkid=run_blkid)
+    devices = blockdev_io.discover("/", run_blkid=run_blkid)
     requested = module.params["devices"]
     if requested:
-        selected, errors = blockdev.resolve_requested(blockdev.describe_requested(requested), devices)
+        selected, errors = blockdev.resolve_requested(blockdev_io.describe_requested(requested), devices)
         if module.params["fail_on_ineligible"]:
             errors.extend(blockdev.ineligible_errors(selected))
         if errors:

@@ -37,7 +37,11 @@ options:
     description:
       - The storage drivers, as in the role variable C(csi_drivers). Each item is a dict with C(name) (one of
         C(rook-ceph), C(quobyte), C(nfs), C(local-path), C(longhorn), C(storageos)) and that driver's options.
-      - "rook-ceph: C(osd_devices) (list of device paths, default none). quobyte: C(client_mount_point) (default
+      - "rook-ceph: C(osd_devices) (list of device paths, default none; each must be eligible for an OSD),
+        C(device_filter) (Rook's C(deviceFilter), a regular expression searched in device names such as C(sdb)),
+        C(use_all_devices) (bool, default false); with either of the last two each selected device Rook would skip
+        (the rules of C(ceph-volume inventory), see M(kubelayer.runtime.block_devices)), and a node where Rook would
+        create no OSD, is a warning. quobyte: C(client_mount_point) (default
         C(/home/quobyte)), C(client_mode) (C(host) or C(daemonset), default C(daemonset)). nfs: C(nfs_v3_locking)
         (bool, default false: starts rpc.statd). local-path: C(path) (default C(/opt/local-path-provisioner)),
         C(mode) (default C(0755)), C(selinux_type) (default C(container_file_t)). longhorn: C(multipathd)
@@ -151,7 +155,9 @@ directories:
   type: list
   elements: dict
 osd_devices:
-  description: The block device records (see M(kubelayer.runtime.block_devices)) of the devices named for OSDs.
+  description:
+    - The block device records (see M(kubelayer.runtime.block_devices)) of the devices named for OSDs, and of those
+      C(device_filter) or C(use_all_devices) selects.
   returned: success
   type: list
   elements: dict
@@ -179,7 +185,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.atomic import write_atomic
-from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import blockdev, node
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import blockdev, blockdev_io, node
 
 
 def _read_text(path):
@@ -332,6 +338,31 @@ class CsiNode(object):
         return node.parse_systemctl_show(out)
 
 
+def osd_device_checks(module, plan):
+    """The Rook OSD devices of this node, checked with ceph-volume's rules: ``(records, errors, warnings)``.
+
+    An explicit ``osd_devices`` list must be eligible device by device; what ``device_filter`` / ``use_all_devices``
+    selects is reported: each device Rook would skip, and a node where it would create no OSD, are warnings.
+    """
+    use_all, device_filter = plan["osd_use_all_devices"], plan["osd_device_filter"]
+    if not (plan["osd_devices"] or use_all or device_filter):
+        return [], [], []
+    blkid = module.get_bin_path("blkid")
+    run_blkid = (lambda path: module.run_command([blkid, "-p", "-o", "export", path])[1]) if blkid else None
+    devices = blockdev_io.discover("/", run_blkid=run_blkid)
+    records, errors, warnings = [], [], []
+    if plan["osd_devices"]:
+        records, dev_errors = blockdev.resolve_requested(blockdev_io.describe_requested(plan["osd_devices"]), devices)
+        dev_errors.extend(blockdev.ineligible_errors(records, accept_ceph_osds=True))
+        errors.extend("rook-ceph: osd_devices: %s" % e for e in dev_errors)
+    if use_all or device_filter:
+        what = "rook-ceph: use_all_devices" if use_all else "rook-ceph: device_filter %r" % device_filter
+        selected = blockdev.select_rook_devices(devices, device_filter, use_all)
+        warnings = blockdev.selection_warnings(selected, what)
+        records.extend(d for d in selected if d not in records)
+    return records, errors, warnings
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -362,14 +393,9 @@ def main():
     errors.extend(node.quobyte_errors(plan["quobyte_host_mounts"], mount_types))
     warnings.extend(node.configfs_warnings(plan, mount_types))
 
-    osd_records = []
-    if plan["osd_devices"]:
-        blkid = module.get_bin_path("blkid")
-        run_blkid = (lambda path: module.run_command([blkid, "-p", "-o", "export", path])[1]) if blkid else None
-        devices = blockdev.discover("/", run_blkid=run_blkid)
-        osd_records, dev_errors = blockdev.resolve_requested(blockdev.describe_requested(plan["osd_devices"]), devices)
-        dev_errors.extend(blockdev.ineligible_errors(osd_records, accept_ceph_osds=True))
-        errors.extend("rook-ceph: osd_devices: %s" % e for e in dev_errors)
+    osd_records, dev_errors, dev_warnings = osd_device_checks(module, plan)
+    errors.extend(dev_errors)
+    warnings.extend(dev_warnings)
     for directory in plan["directories"]:
         if os.path.lexists(directory["path"]) and not os.path.isdir(directory["path"]):
             errors.append("%s: %s exists and is not a directory" % (directory["driver"], directory["path"]))

@@ -74,8 +74,53 @@ def test_block_devices_classify_the_four_loops(host, loops):
     assert part["osd_eligible"] is False
     assert "has a partition table: dos" in part["reason"]
     assert small["osd_eligible"] is False
-    assert small["reason"] == "too small: 1.0 GiB (1073741824 bytes) < 5.0 GiB"
+    assert small["reason"] == "too small: 1073741824 bytes (1.0 GiB), below the minimum of 5368709120 bytes (5.0 GiB)"
     assert result["osd_eligible"] == [loops["raw"]]
+
+
+# What Debian trixie's ceph-volume 18.2.7 `inventory` says about the same images (docs/modules/block_devices.md), and
+# the reason block_devices gives. With blkid (use_blkid, the default) and without it: the superblock reader alone
+# must find every one of them, md v1.0/v0.90 at the end of the device included.
+CEPH_VOLUME_CASES = [
+    ("exact5", "available", None),
+    ("mbrempty", "available", None),
+    ("under5", "Insufficient space (<5GB)",
+     "too small: 5368705024 bytes (5.0 GiB), below the minimum of 5368709120 bytes (5.0 GiB)"),
+    ("ro", "read-only", "is read-only"),
+    ("gpt", "Has GPT headers", "has a partition table: gpt"),
+    ("gptdamaged", "Has GPT headers", "has a partition table: gpt"),
+    ("bluestore", "Has BlueStore device label", "has a Ceph BlueStore label: ceph_bluestore"),
+    ("swap", "Has a FileSystem", "has a swap signature: swap"),
+    ("lvm", "LVM detected (for a PV in a VG; this image has the PV label only)",
+     "has an LVM physical volume signature: LVM2_member"),
+    ("md10", "Has a FileSystem", "has an md RAID superblock: linux_raid_member"),
+    ("md090", "Has a FileSystem", "has an md RAID superblock: linux_raid_member"),
+]
+
+
+@pytest.mark.parametrize("use_blkid", [True, False])
+def test_block_devices_agree_with_ceph_volume_inventory(host, loops, use_blkid):
+    result = _discover(host, [loops[name] for name, _cv, _reason in CEPH_VOLUME_CASES], use_blkid=use_blkid)
+    by_path = {d["path"]: d for d in result["block_devices"]}
+    for name, ceph_volume, reason in CEPH_VOLUME_CASES:
+        dev = by_path[loops[name]]
+        assert dev["osd_eligible"] is (ceph_volume == "available"), (name, ceph_volume, dev["reason"])
+        assert dev["reason"] == reason, (name, ceph_volume)
+
+
+def test_block_devices_report_a_device_held_exclusively_as_locked(node, host, loops):
+    # another user holds the device open with O_EXCL (as a mount or device-mapper would) for a few seconds
+    holder = node.run("python3 -c 'import os, sys, time; fd = os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL); "
+                      "print(os.getpid(), flush=True); time.sleep(60)' %s > /tmp/kubelayer-holder.pid 2>&1 & "
+                      "sleep 1; cat /tmp/kubelayer-holder.pid" % loops["locked"])
+    pid = int(holder.stdout.split()[0])
+    try:
+        dev = _discover(host, [loops["locked"]])["block_devices"][0]
+    finally:
+        node.run("kill %d" % pid)
+    assert dev["osd_eligible"] is False
+    assert dev["reason"] == "is locked (another user holds it open exclusively)"
+    assert _discover(host, [loops["locked"]])["block_devices"][0]["osd_eligible"] is True
 
 
 def test_block_devices_reports_every_device(host, loops):
@@ -101,9 +146,11 @@ def test_rook_ceph_refuses_ineligible_osd_devices_and_writes_nothing(host, node,
             "modules_load_file": "/etc/modules-load.d/kubelayer-csi-refused.conf"}
     errors = _failing(host, "kubelayer.runtime.csi_node", args)["errors"]
     assert errors == [
-        "rook-ceph: osd_devices: %s is not eligible for a Ceph OSD: too small: 1.0 GiB (1073741824 bytes) < 5.0 GiB"
-        % loops["small"],
-        "rook-ceph: osd_devices: %s is not eligible for a Ceph OSD: has a partition table: dos" % loops["part"],
+        "rook-ceph: osd_devices: %s is not eligible for a Ceph OSD: too small: 1073741824 bytes (1.0 GiB), below "
+        "the minimum of 5368709120 bytes (5.0 GiB)" % loops["small"],
+        # an MBR with a partition entry (the lab's loop devices never show their partitions to the kernel)
+        "rook-ceph: osd_devices: %s is not eligible for a Ceph OSD: has a partition table: dos (1 partition entry)"
+        % loops["part"],
     ]
     assert not node.file("/etc/modules-load.d/kubelayer-csi-refused.conf").exists
     assert node.file("/etc/modules-load.d/kubelayer-csi.conf").content_string == before

@@ -1,11 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubelayer.runtime developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure block-device classification for Ceph OSD eligibility.
+"""Pure block-device classification for Ceph OSD eligibility, with the rules of ``ceph-volume inventory``.
 
-No Ansible imports and no I/O: the module reads /sys/block, /proc/self/mountinfo, /proc/swaps and the first bytes of
-each device, and hands plain data to the functions here. Everything is stdlib-only and python 3.8 compatible because
-it runs on the nodes.
+No Ansible imports and no I/O: :mod:`blockdev_io` reads /sys/block, /proc/self/mountinfo, /proc/swaps and the first
+and last bytes of each device, and hands plain data to the functions here. Everything is stdlib-only and python 3.8
+compatible because it runs on the nodes.
+
+The rules follow what Rook runs on each node: ``ceph-volume inventory`` (ceph ``src/ceph-volume/ceph_volume/util/
+device.py``, ``Device._check_generic_reject_reasons`` and ``_check_raw_reject_reasons``: removable, read-only,
+locked, "Insufficient space (<5GB)" below 5368709120 bytes, not a disk, "Used by ceph-disk", "Has BlueStore device
+label", "Has GPT headers", "Has partitions", "LVM detected"), plus the signatures and holders that make a device
+unusable in practice (filesystems, swap, LUKS, md members, mounts, device-mapper holders). An empty MBR label (a
+``dos`` partition table without partitions) is accepted, as ceph-volume accepts it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,11 +23,14 @@ import re
 import struct
 
 GIB = 1024 ** 3
-# Rook's osd-prepare skips devices under 5 GB ("Insufficient space (<5GB)"); the collection asks for 5 GiB.
+# ceph-volume's "Insufficient space (<5GB)": int(sys_api['size']) < 5368709120, i.e. 5 GiB in bytes.
 MIN_OSD_SIZE = 5 * GIB
 SECTOR = 512
 # How many leading bytes of a device are read to look for signatures (btrfs's superblock sits at 64 KiB + 64).
 PROBE_BYTES = 69632
+# How many trailing bytes are read: md v0.90 puts its superblock 64-128 KiB before the end, v1.0 8-12 KiB before it.
+TAIL_BYTES = 131072
+MD_MAGIC = b"\xfc\x4e\x2b\xa9"   # 0xa92b4efc, little-endian
 
 # Device kinds that count as "a whole disk" for OSDs. Loop devices are whole disks here: the lab tests with them,
 # and Rook itself accepts them with allowLoopDevices.
@@ -33,12 +43,15 @@ _CRYPTO = "crypto"
 _LVM = "lvm"
 _CEPH = "ceph"
 _SWAP = "swap"
+_LABEL = "empty_label"   # a partition table signature that ceph-volume does not reject by itself (MBR)
 
 # signature name -> usage, for signatures reported by blkid too
 SIGNATURE_USAGE = {
     "ext2": _FS, "ext3": _FS, "ext4": _FS, "xfs": _FS, "btrfs": _FS, "vfat": _FS, "ntfs": _FS,
     "iso9660": _FS, "squashfs": _FS, "f2fs": _FS, "swap": _SWAP, "LVM2_member": _LVM,
-    "crypto_LUKS": _CRYPTO, "ceph_bluestore": _CEPH, "linux_raid_member": _RAID, "dos": _PT, "gpt": _PT,
+    "crypto_LUKS": _CRYPTO, "ceph_bluestore": _CEPH, "linux_raid_member": _RAID, "dos": _LABEL, "gpt": _PT,
+    # blkid's name for a protective MBR whose GPT it could not read (damaged or wiped GPT header)
+    "PMBR": _PT,
 }
 
 
@@ -108,16 +121,63 @@ def detect_signatures(buf):
     if _at(buf, 4096, md_magic) or _at(buf, 0, md_magic):
         add("linux_raid_member")
     gpt = _at(buf, SECTOR, b"EFI PART")
-    if gpt:
-        add("gpt")
     if _at(buf, 510, b"\x55\xaa"):
         if _at(buf, 3, b"NTFS    "):
             add("ntfs")
         elif _at(buf, 54, b"FAT1") or _at(buf, 82, b"FAT32"):
             add("vfat")
+        elif _protective_mbr(buf):
+            # a GPT disk, even when its primary header is damaged or wiped: never an "empty MBR"
+            gpt = True
         elif not gpt and not found:
             add("dos")
+    if gpt:
+        add("gpt")
     return found
+
+
+def mbr_partition_entries(buf):
+    """How many of the four MBR partition entries are in use (type byte not 0), when ``buf`` starts with an MBR."""
+    if not _at(buf, 510, b"\x55\xaa") or _protective_mbr(buf):
+        return 0
+    return sum(1 for i in range(4) if len(buf) > 446 + 16 * i + 4 and buf[446 + 16 * i + 4] != 0)
+
+
+def _protective_mbr(buf):
+    """An MBR whose partition entries include type 0xEE (GPT protective), as libblkid's PMBR check reads it."""
+    return any(_at(buf, 446 + 16 * i + 4, b"\xee") for i in range(4))
+
+
+def md_superblock_offsets(size):
+    """Byte offsets of the md v0.90 and v1.0 superblocks, which sit at the end of a device of ``size`` bytes.
+
+    v0.90 (``MD_NEW_SIZE_SECTORS``): the size rounded down to 64 KiB, minus 64 KiB. v1.0 (mdadm ``super1.c``): 8 KiB
+    before the end, rounded down to 4 KiB.
+    """
+    sectors = int(size) // SECTOR
+    offsets = []
+    if sectors >= 256:
+        offsets.append(("0.90", ((sectors & ~127) - 128) * SECTOR))
+    if sectors >= 24:
+        offsets.append(("1.0", ((sectors - 16) & ~7) * SECTOR))
+    return offsets
+
+
+def detect_tail_signatures(tail, size):
+    """Signatures found in the last bytes ``tail`` of a device of ``size`` bytes: md v0.90 and v1.0 superblocks.
+
+    blkid finds them too (``linux_raid_member``); this finds them without blkid. Never raises.
+    """
+    tail = bytes(tail or b"")
+    start = int(size) - len(tail)
+    for version, offset in md_superblock_offsets(size):
+        at = offset - start
+        if at < 0 or not _at(tail, at, MD_MAGIC):
+            continue
+        major = _u32le(tail, at + 4)
+        if (version == "0.90" and major == 0) or (version == "1.0" and major == 1):
+            return ["linux_raid_member"]
+    return []
 
 
 def signature_usage(name):
@@ -224,14 +284,23 @@ def osd_reasons(dev, min_size=MIN_OSD_SIZE):
     if size == 0:
         reasons.append("has no media or backing file (size 0)")
     elif size < min_size:
-        reasons.append("too small: %s (%d bytes) < %s" % (human_size(size), size, human_size(min_size)))
+        reasons.append("too small: %d bytes (%s), below the minimum of %d bytes (%s)"
+                       % (size, human_size(size), min_size, human_size(min_size)))
+    if dev.get("removable"):
+        reasons.append("is removable")
     if dev.get("read_only"):
         reasons.append("is read-only")
+    if dev.get("locked"):
+        reasons.append("is locked (another user holds it open exclusively)")
     if dev.get("probe_error"):
         reasons.append("could not be read: %s" % dev["probe_error"])
     parts = dev.get("partitions") or []
     if parts:
         reasons.append("has partitions: %s" % ", ".join(p["name"] for p in parts))
+    entries = int(dev.get("mbr_entries") or 0)
+    if entries and not parts:
+        # stricter than ceph-volume, which accepts an MBR whose partitions the kernel does not show
+        reasons.append("has a partition table: dos (%d partition entr%s)" % (entries, "y" if entries == 1 else "ies"))
     sigs = dev.get("signatures") or []
     for usage, label in ((_FS, "a filesystem"), (_PT, "a partition table"), (_SWAP, "a swap signature"),
                          (_LVM, "an LVM physical volume signature"), (_CEPH, "a Ceph BlueStore label"),
@@ -257,7 +326,8 @@ def osd_reasons(dev, min_size=MIN_OSD_SIZE):
 def build_device(raw, mounts=None, swaps=None, min_size=MIN_OSD_SIZE):
     """Turn the raw sysfs/probe data of one device into the reported record, with ``osd_eligible`` and ``reason``.
 
-    ``raw`` keys: name, devnum ("8:0"), size (bytes), read_only, rotational, removable, holders, partitions (list
+    ``raw`` keys: name, devnum ("8:0"), size (bytes), read_only, rotational, removable, locked, mbr_entries, holders,
+    partitions (list
     of raw partition dicts with name, devnum, size, read_only, holders, signatures), holder_names (holder ->
     device-mapper name), signatures, probe_error, is_dm, is_md, backing_file, dev_node (bool: /dev/<name> exists).
     """
@@ -298,6 +368,8 @@ def build_device(raw, mounts=None, swaps=None, min_size=MIN_OSD_SIZE):
         "read_only": bool(raw.get("read_only")),
         "rotational": bool(raw.get("rotational")),
         "removable": bool(raw.get("removable")),
+        "locked": bool(raw.get("locked")),
+        "mbr_entries": int(raw.get("mbr_entries") or 0),
         "partitions": partitions,
         "signatures": list(raw.get("signatures") or []),
         "filesystem": None,
@@ -388,137 +460,29 @@ def ineligible_errors(selected, accept_ceph_osds=False):
             if not d["osd_eligible"] and not (accept_ceph_osds and d.get("ceph_osd"))]
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Collection: read-only I/O, stdlib only. Every path is relative to ``root`` so tests can point it at a fake tree.
-# Nothing here ever opens a device for writing.
-# ---------------------------------------------------------------------------------------------------------------
+def select_rook_devices(devices, device_filter=None, use_all_devices=False):
+    """The devices Rook's ``useAllDevices`` or ``deviceFilter`` would consider on this node.
 
-def _read(path, default=None):
-    try:
-        with open(path, "r") as handle:
-            return handle.read().strip()
-    except (IOError, OSError):
-        return default
+    Rook matches ``deviceFilter`` with Go's ``regexp.Match`` against the device name (``sdb``, not ``/dev/sdb``), a
+    search anywhere in the name; ``useAllDevices`` takes every device. Rook then skips what ``ceph-volume
+    inventory`` rejects, which :func:`osd_reasons` mirrors. ``device_filter`` must be a valid regular expression.
+    """
+    pattern = re.compile(device_filter) if device_filter else None
+    return [d for d in devices if use_all_devices or (pattern is not None and pattern.search(d["name"]))]
 
 
-def _listdir(path):
-    import os
-    try:
-        return sorted(os.listdir(path))
-    except (IOError, OSError):
-        return []
+def selection_warnings(selected, what):
+    """Warnings for a Rook device selection: each selected device Rook would skip, or that none is usable.
 
-
-def read_head(path, length=PROBE_BYTES):
-    """Read the first ``length`` bytes of ``path`` read-only. Returns ``(bytes, error_or_None)``."""
-    import os
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    except (IOError, OSError) as exc:
-        return b"", str(exc)
-    try:
-        chunks, total = [], 0
-        while total < length:
-            chunk = os.read(fd, length - total)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        return b"".join(chunks), None
-    except (IOError, OSError) as exc:
-        return b"", str(exc)
-    finally:
-        os.close(fd)
-
-
-def _probe(root, name, size, run_blkid):
-    """Signatures of /dev/<name>: our own superblock reader plus ``blkid -p`` when given. (sigs, error, node)."""
-    import os
-    node = os.path.join(root, "dev", name)
-    if not os.path.exists(node):
-        return [], None, False
-    if not size:
-        return [], None, True
-    head, error = read_head(node)
-    sigs = detect_signatures(head)
-    if run_blkid is not None and error is None:
-        for sig in parse_blkid_export(run_blkid(node) or ""):
-            if sig not in sigs:
-                sigs.append(sig)
-    return sigs, error, True
-
-
-def collect_raw(root="/", run_blkid=None):
-    """Read /sys/block (and /dev) under ``root`` into raw device dicts for :func:`build_device`."""
-    import os
-    sys_block = os.path.join(root, "sys", "block")
-    devices = []
-    for name in _listdir(sys_block):
-        base = os.path.join(sys_block, name)
-        size = int(_read(os.path.join(base, "size"), "0") or 0) * SECTOR
-        raw = {
-            "name": name,
-            "devnum": _read(os.path.join(base, "dev"), ""),
-            "size": size,
-            "read_only": _read(os.path.join(base, "ro"), "0") == "1",
-            "rotational": _read(os.path.join(base, "queue", "rotational"), "0") == "1",
-            "removable": _read(os.path.join(base, "removable"), "0") == "1",
-            "holders": _listdir(os.path.join(base, "holders")),
-            "holder_names": {},
-            "is_dm": os.path.isdir(os.path.join(base, "dm")),
-            "is_md": os.path.isdir(os.path.join(base, "md")),
-            "backing_file": _read(os.path.join(base, "loop", "backing_file")),
-            "partitions": [],
-        }
-        for holder in raw["holders"]:
-            dm_name = _read(os.path.join(sys_block, holder, "dm", "name"))
-            if dm_name:
-                raw["holder_names"][holder] = dm_name
-        sigs, error, node = _probe(root, name, size, run_blkid)
-        raw.update({"signatures": sigs, "probe_error": error, "dev_node": node})
-        for entry in _listdir(base):
-            pbase = os.path.join(base, entry)
-            if not os.path.isfile(os.path.join(pbase, "partition")):
-                continue
-            psize = int(_read(os.path.join(pbase, "size"), "0") or 0) * SECTOR
-            psigs, _perr, _pnode = _probe(root, entry, psize, None)
-            raw["partitions"].append({
-                "name": entry,
-                "devnum": _read(os.path.join(pbase, "dev"), ""),
-                "size": psize,
-                "read_only": _read(os.path.join(pbase, "ro"), "0") == "1",
-                "holders": _listdir(os.path.join(pbase, "holders")),
-                "signatures": psigs,
-            })
-        devices.append(raw)
-    return devices
-
-
-def discover(root="/", run_blkid=None, min_size=MIN_OSD_SIZE):
-    """Every block device under ``root`` as reported records (see :func:`build_device`)."""
-    import os
-    mounts = parse_mountinfo(_read(os.path.join(root, "proc", "self", "mountinfo"), ""))
-    swaps = parse_swaps(_read(os.path.join(root, "proc", "swaps"), ""))
-    return [build_device(raw, mounts, swaps, min_size) for raw in collect_raw(root, run_blkid)]
-
-
-def describe_requested(paths, root="/"):
-    """stat() each requested path (read-only) into the dicts :func:`resolve_requested` expects."""
-    import os
-    import stat
-    out = []
-    for path in paths:
-        full = os.path.join(root, path.lstrip("/")) if root != "/" else path
-        real = os.path.realpath(full)
-        info = {"path": path, "realpath": real if root == "/" else path, "exists": False, "is_block": False,
-                "devnum": None}
-        try:
-            st = os.stat(real)
-        except (IOError, OSError):
-            out.append(info)
-            continue
-        info["exists"] = True
-        info["is_block"] = stat.S_ISBLK(st.st_mode)
-        info["devnum"] = "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev)) if info["is_block"] else None
-        out.append(info)
-    return out
+    Not errors: with ``useAllDevices`` or a ``deviceFilter`` a node without a usable disk (a control-plane node, the
+    OS disk only) simply gets no OSD from Rook. Devices that already are Ceph OSDs count as usable (a re-run after
+    Rook created its OSDs).
+    """
+    usable = [d for d in selected if d["osd_eligible"] or d.get("ceph_osd")]
+    skipped = ["%s: Rook would skip %s: %s" % (what, d["path"], d["reason"]) for d in selected
+               if not (d["osd_eligible"] or d.get("ceph_osd"))]
+    if usable:
+        return skipped
+    if not selected:
+        return ["%s: matches no block device on this node, so Rook creates no OSD here" % what]
+    return ["%s: no selected device on this node is eligible for a Ceph OSD, so Rook creates no OSD here" % what] + skipped

@@ -18,7 +18,7 @@ DRIVERS = ("rook-ceph", "quobyte", "nfs", "local-path", "longhorn", "storageos")
 # Node-side options per driver: option -> (kind, default). Keys not listed here belong to the cluster side
 # (kubelayer.runtime.csi_plan) and are ignored on the node.
 DRIVER_OPTIONS = {
-    "rook-ceph": {"osd_devices": ("paths", [])},
+    "rook-ceph": {"osd_devices": ("paths", []), "device_filter": ("regex", None), "use_all_devices": ("bool", False)},
     "quobyte": {"client_mount_point": ("abspath", "/home/quobyte"),
                 "client_mode": (("host", "daemonset"), "daemonset")},
     "nfs": {"nfs_v3_locking": ("bool", False)},
@@ -88,6 +88,14 @@ def _check_value(driver, option, kind, value, errors):
         return value
     if kind == "mode":
         return normalize_mode(value, where, errors)
+    if kind == "regex":
+        if value is None:
+            return None
+        try:
+            re.compile(value)
+        except (re.error, TypeError) as exc:
+            errors.append("%s: %r is not a regular expression (%s)" % (where, value, exc))
+        return value
     raise ValueError(kind)  # pragma: no cover - programming error
 
 
@@ -163,11 +171,12 @@ def node_plan(drivers, family, aio_max_nr=AIO_MAX_NR):
     """What a node needs for the (normalized) drivers.
 
     Returns a dict: packages, kernel_modules, sysctls, directories, services, multipath_blacklist,
-    initiator_name, quobyte_host_mounts, osd_devices, configfs, warnings.
+    initiator_name, quobyte_host_mounts, osd_devices, osd_device_filter, osd_use_all_devices, configfs, warnings.
     """
     plan = {"packages": [], "kernel_modules": [], "sysctls": {}, "directories": [], "services": [],
             "multipath_blacklist": False, "initiator_name": False, "quobyte_host_mounts": [],
-            "osd_devices": [], "configfs": False, "warnings": []}
+            "osd_devices": [], "osd_device_filter": None, "osd_use_all_devices": False, "configfs": False,
+            "warnings": []}
 
     def add(key, items):
         for item in items:
@@ -181,6 +190,8 @@ def node_plan(drivers, family, aio_max_nr=AIO_MAX_NR):
         if name == "rook-ceph":
             plan["sysctls"]["fs.aio-max-nr"] = aio_max_nr
             add("osd_devices", drv["osd_devices"])
+            plan["osd_device_filter"] = drv["device_filter"]
+            plan["osd_use_all_devices"] = drv["use_all_devices"]
             plan["services"].append({"name": "systemd-udevd.service", "state": "started", "enabled": None,
                                      "container_skip": "udev does not run inside a container; the host's udev "
                                                        "manages /dev for it (ceph-volume needs /run/udev)"})

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import blockdev as bd
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import blockdev_io as bio
 
 GIB = 1024 ** 3
 
@@ -42,6 +43,9 @@ def _mbr(ptype=0x83):
     (bytes(32769) + b"CD001" + bytes(10), ["iso9660"]),
     (bytes(_mbr()), ["dos"]),
     (bytes(_mbr(0xEE)[:512]) + b"EFI PART" + bytes(600), ["gpt"]),
+    # a protective MBR whose GPT header is damaged or wiped is still a GPT disk, not an "empty MBR"
+    (bytes(_mbr(0xEE)[:512]) + bytes(600), ["gpt"]),
+    (bytes(_mbr(0x83)[:512]) + b"EFI PART" + bytes(600), ["gpt"]),
     (bytes(bytearray(b"\xeb\x58\x90") + bytearray(79) + b"FAT32   " + bytearray(420) + b"\x55\xaa"), ["vfat"]),
     (bytes(bytearray(b"\xeb\x52\x90NTFS    ") + bytearray(499) + b"\x55\xaa"), ["ntfs"]),
     (bytes(bd.PROBE_BYTES), []),
@@ -122,16 +126,19 @@ def test_exactly_five_gib_is_eligible_and_one_byte_less_is_not():
     assert bd.build_device(_raw(size=5 * GIB))["osd_eligible"] is True
     small = bd.build_device(_raw(size=5 * GIB - 512))
     assert small["osd_eligible"] is False
-    assert small["reason"] == "too small: 5.0 GiB (5368708608 bytes) < 5.0 GiB"
+    assert small["reason"] == "too small: 5368708608 bytes (5.0 GiB), below the minimum of 5368709120 bytes (5.0 GiB)"
 
 
 @pytest.mark.parametrize("kw,needle", [
     ({"signatures": ["ext4"]}, "has a filesystem: ext4"),
-    ({"signatures": ["dos"]}, "has a partition table: dos"),
+    ({"signatures": ["gpt"]}, "has a partition table: gpt"),
+    ({"signatures": ["PMBR"]}, "has a partition table: PMBR"),
+    ({"removable": True}, "is removable"),
+    ({"locked": True}, "is locked (another user holds it open exclusively)"),
     ({"signatures": ["LVM2_member"]}, "LVM physical volume"),
     ({"signatures": ["ceph_bluestore"]}, "BlueStore"),
     ({"signatures": ["zfs_member"]}, "has a signature: zfs_member"),
-    ({"size": GIB}, "too small: 1.0 GiB (1073741824 bytes) < 5.0 GiB"),
+    ({"size": GIB}, "too small: 1073741824 bytes (1.0 GiB), below the minimum of 5368709120 bytes (5.0 GiB)"),
     ({"size": 0}, "no media"),
     ({"read_only": True}, "is read-only"),
     ({"holders": ["dm-0"]}, "is held by dm-0 (device-mapper/LVM)"),
@@ -184,7 +191,8 @@ _raw_strategy = st.fixed_dictionaries({
 def test_eligible_iff_every_rule_holds(raw):
     dev = bd.build_device(raw)
     rules = (bd.device_type(raw["name"]) in ("disk", "loop") and raw["size"] >= bd.MIN_OSD_SIZE
-             and not raw["read_only"] and not raw["holders"] and not raw["partitions"] and not raw["signatures"])
+             and not raw["read_only"] and not raw["removable"] and not raw["holders"] and not raw["partitions"]
+             and not [s for s in raw["signatures"] if s != "dos"])   # an empty MBR label is fine (ceph-volume)
     assert dev["osd_eligible"] is rules
     assert (dev["reason"] is None) is rules
     assert bool(dev["reasons"]) is (not rules)
@@ -279,14 +287,15 @@ def test_discover_reads_a_fake_tree(tmp_path):
         calls.append(path)
         return "PTTYPE=dos\n" if path.endswith("/sdc") else ""
 
-    devs = {d["name"]: d for d in bd.discover(str(root), run_blkid=blkid)}
+    devs = {d["name"]: d for d in bio.discover(str(root), run_blkid=blkid)}
     assert devs["sda"]["osd_eligible"] is True
     assert devs["sdb"]["reason"] == "has a filesystem: ext4"
     assert devs["sdb"]["filesystem"] == "ext4"
     assert devs["sdc"]["partitions"][0]["name"] == "sdc1"
-    assert "has partitions: sdc1" in devs["sdc"]["reason"] and "has a partition table: dos" in devs["sdc"]["reason"]
+    assert devs["sdc"]["reason"] == "has partitions: sdc1"     # the MBR label itself is not a reason
     assert devs["sdd"]["reason"] == "is mounted at /srv"
-    assert devs["sde"]["reason"] == "too small: 2.0 GiB (2147483648 bytes) < 5.0 GiB" and devs["sde"]["rotational"] is False
+    assert devs["sde"]["reason"] == ("too small: 2147483648 bytes (2.0 GiB), below the minimum of 5368709120 bytes "
+                                     "(5.0 GiB)") and devs["sde"]["rotational"] is False
     assert devs["sdf"]["reason"] == "is held by dm-0 (device-mapper/LVM)"
     assert devs["loop9"]["dev_node"] is False and devs["loop9"]["osd_eligible"] is False
     # blkid is only asked about whole devices that exist and have a size
@@ -297,16 +306,16 @@ def test_read_head_never_writes(tmp_path):
     dev = tmp_path / "dev"
     dev.write_bytes(b"XFSB" + bytes(10))
     before = os.stat(str(dev))
-    data, err = bd.read_head(str(dev))
+    data, err = bio.read_head(str(dev))
     assert err is None and data.startswith(b"XFSB")
     assert os.stat(str(dev)).st_mtime == before.st_mtime
-    missing, err = bd.read_head(str(tmp_path / "missing"))
+    missing, err = bio.read_head(str(tmp_path / "missing"))
     assert missing == b"" and "No such file" in err
 
 
 def test_describe_requested_missing_and_not_block(tmp_path):
     (tmp_path / "file").write_text("x")
-    out = bd.describe_requested([str(tmp_path / "file"), str(tmp_path / "nope")])
+    out = bio.describe_requested([str(tmp_path / "file"), str(tmp_path / "nope")])
     assert out[0]["exists"] is True and out[0]["is_block"] is False
     assert out[1]["exists"] is False
 
@@ -336,6 +345,91 @@ def test_collect_reads_device_mapper_holder_names(tmp_path):
     (dm / "dm" / "name").write_text("ceph--aa-osd--block--bb\n")
     (dm / "dev").write_text("253:0\n")
     (dm / "size").write_text("0\n")
-    devs = {d["name"]: d for d in bd.discover(str(root))}
+    devs = {d["name"]: d for d in bio.discover(str(root))}
     assert devs["sdf"]["holder_names"] == {"dm-0": "ceph--aa-osd--block--bb"}
     assert devs["dm-0"]["type"] == "dm"
+
+
+def _md_tail(size, version):
+    """The last TAIL_BYTES of a ``size``-byte device holding an md superblock of ``version`` (magic + major)."""
+    tail = bytearray(bd.TAIL_BYTES)
+    offset = dict(bd.md_superblock_offsets(size))[version] - (size - bd.TAIL_BYTES)
+    tail[offset:offset + 8] = bd.MD_MAGIC + struct.pack("<I", 0 if version == "0.90" else 1)
+    return bytes(tail)
+
+
+def test_md_superblock_offsets_match_mdadm():
+    # 6 GiB: v0.90 at size rounded down to 64 KiB minus 64 KiB, v1.0 8 KiB before the end (4 KiB aligned)
+    size = 6 * GIB
+    assert dict(bd.md_superblock_offsets(size)) == {"0.90": size - 65536, "1.0": size - 8192}
+    odd = 6 * GIB + 3 * 512 + 40960   # not 64 KiB aligned
+    assert dict(bd.md_superblock_offsets(odd)) == {"0.90": 6 * GIB - 65536, "1.0": odd - 3 * 512 - 8192}
+
+
+@pytest.mark.parametrize("version", ["0.90", "1.0"])
+@pytest.mark.parametrize("size", [6 * GIB, 6 * GIB + 3 * 512 + 40960, 5 * GIB + 512])
+def test_md_superblocks_at_the_end_are_found_without_blkid(version, size):
+    assert bd.detect_tail_signatures(_md_tail(size, version), size) == ["linux_raid_member"]
+    # the magic with the wrong major version, or at the other version's place, is not a superblock
+    wrong = bytearray(_md_tail(size, version))
+    at = dict(bd.md_superblock_offsets(size))[version] - (size - bd.TAIL_BYTES)
+    wrong[at + 4:at + 8] = struct.pack("<I", 7)
+    assert bd.detect_tail_signatures(bytes(wrong), size) == []
+    assert bd.detect_tail_signatures(bytes(bd.TAIL_BYTES), size) == []
+
+
+@given(st.binary(max_size=bd.TAIL_BYTES), st.integers(0, 20 * GIB))
+@settings(max_examples=200, deadline=None)
+def test_detect_tail_signatures_never_raises(tail, size):
+    assert bd.detect_tail_signatures(tail, size) in ([], ["linux_raid_member"])
+
+
+def test_empty_mbr_label_is_eligible_as_ceph_volume_accepts_it():
+    dev = bd.build_device(_raw(signatures=["dos"]))
+    assert dev["osd_eligible"] is True and dev["reasons"] == []
+    assert not bd.build_device(_raw(signatures=["dos"], partitions=[{"name": "sdb1", "devnum": "8:17"}]))[
+        "osd_eligible"]
+
+
+def test_discover_finds_an_md_v1_0_superblock_at_the_end_of_a_device_file(tmp_path):
+    root = tmp_path
+    size = 6 * GIB
+    base = root / "sys" / "block" / "loop7"
+    (base / "holders").mkdir(parents=True)
+    (base / "dev").write_text("7:7\n")
+    (base / "size").write_text("%d\n" % (size // 512))
+    (root / "dev").mkdir()
+    image = root / "dev" / "loop7"
+    with open(str(image), "wb") as handle:   # sparse: only the tail is written
+        handle.seek(size - bd.TAIL_BYTES)
+        handle.write(_md_tail(size, "1.0"))
+    dev = bio.discover(str(root))[0]
+    assert dev["signatures"] == ["linux_raid_member"] and dev["locked"] is False
+    assert dev["reason"] == "has an md RAID superblock: linux_raid_member"
+
+
+def test_mbr_with_partition_entries_but_no_kernel_partitions_is_refused():
+    entries = bd.mbr_partition_entries(bytes(_mbr()))
+    assert entries == 1 and bd.mbr_partition_entries(bytes(_buf())) == 0
+    assert bd.mbr_partition_entries(bytes(_mbr(0xEE))) == 0      # a protective MBR belongs to the GPT
+    dev = bd.build_device(_raw(signatures=["dos"], mbr_entries=entries))
+    assert dev["reasons"] == ["has a partition table: dos (1 partition entry)"]
+
+
+def test_rook_selection_by_filter_and_all_devices():
+    sda = bd.build_device(_raw(name="sda", signatures=["ext4"]))
+    sdb = bd.build_device(_raw(name="sdb"))
+    vdc = bd.build_device(_raw(name="vdc", size=GIB))
+    devices = [sda, sdb, vdc]
+    assert [d["name"] for d in bd.select_rook_devices(devices, "^sd[b-z]")] == ["sdb"]
+    assert [d["name"] for d in bd.select_rook_devices(devices, "d")] == ["sda", "sdb", "vdc"]   # a search, as Go's
+    assert bd.select_rook_devices(devices, use_all_devices=True) == devices
+    assert bd.select_rook_devices(devices) == []
+    warnings = bd.selection_warnings(bd.select_rook_devices(devices, use_all_devices=True), "all")
+    assert warnings == ["all: Rook would skip /dev/sda: has a filesystem: ext4",
+                        "all: Rook would skip /dev/vdc: " + vdc["reason"]]
+    none = bd.selection_warnings(bd.select_rook_devices(devices, "^vd"), "f")
+    assert none[0] == "f: no selected device on this node is eligible for a Ceph OSD, so Rook creates no OSD here"
+    assert bd.selection_warnings([], "f") == ["f: matches no block device on this node, so Rook creates no OSD here"]
+    osd = bd.build_device(_raw(name="sdd", signatures=["ceph_bluestore"]))
+    assert bd.selection_warnings([osd], "f") == []      # already an OSD: a re-run is fine

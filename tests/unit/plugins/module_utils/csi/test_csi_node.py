@@ -14,7 +14,7 @@ def _norm(drivers):
 def test_defaults_are_filled_in():
     out, warnings = _norm([{"name": n} for n in node.DRIVERS])
     by = {d["name"]: d for d in out}
-    assert by["rook-ceph"] == {"name": "rook-ceph", "osd_devices": []}
+    assert by["rook-ceph"] == {"name": "rook-ceph", "osd_devices": [], "device_filter": None, "use_all_devices": False}
     assert by["quobyte"] == {"name": "quobyte", "client_mount_point": "/home/quobyte", "client_mode": "daemonset"}
     assert by["nfs"] == {"name": "nfs", "nfs_v3_locking": False}
     assert by["local-path"] == {"name": "local-path", "path": "/opt/local-path-provisioner", "mode": "0755",
@@ -315,3 +315,11 @@ def test_plan_properties(drivers, family):
     assert (node.render_modules_load(plan["kernel_modules"]) is None) == (not module_drivers)
     for pkg in plan["packages"]:
         assert any(pkg in node.PACKAGES[family].get(n, []) for n in names)
+
+
+def test_rook_device_filter_and_use_all_devices_reach_the_node_plan():
+    out, _w = _norm([{"name": "rook-ceph", "device_filter": "^sd[b-z]", "use_all_devices": "yes"}])
+    plan = node.node_plan(out, "debian")
+    assert plan["osd_device_filter"] == "^sd[b-z]" and plan["osd_use_all_devices"] is True
+    drivers, errors, _w = node.normalize_drivers([{"name": "rook-ceph", "device_filter": "("}])
+    assert drivers == [] and errors and errors[0].startswith("csi_drivers[rook-ceph].device_filter: '(' is not a")
