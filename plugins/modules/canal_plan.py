@@ -292,11 +292,11 @@ problems:
   sample: ["pod_cidrs 10.88.0.0/16 overlaps node network / route 10.88.0.0/16 on node1, node2"]
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_native
-from ansible_collections.kubelayer.runtime.plugins.module_utils.atomic import write_atomic
+from ansible.module_utils.common.text.converters import to_bytes
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.files import HostFileError, HostFiles, lstat
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.files import read_text
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail as fail_problems
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import subnet_state
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.backends import BACKENDS
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.plan import make_plan
@@ -322,37 +322,34 @@ OPTIONS = tuple(ARGUMENT_SPEC)
 
 def read_state(path):
     """``(text or None, problem or None)``: the state file's content; a missing file is an empty state."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8"), None
-    except (IOError, OSError) as exc:
-        if not os.path.exists(path):
-            return None, None
-        return None, "state_file: cannot read %s: %s" % (path, to_native(exc))
-    except UnicodeDecodeError:
-        return None, "state_file: %s is not UTF-8 text" % path
+    if lstat(path) is None:
+        return None, None
+    text = read_text(path, strict=True)
+    if text is None:
+        return None, "state_file: cannot read %s as UTF-8 text" % path
+    return text, None
 
 
 def fail(module, problems):
-    module.fail_json(
-        msg="canal_plan refuses this address plan (%d problem%s):\n- %s"
-            % (len(problems), "" if len(problems) == 1 else "s", "\n- ".join(problems)),
-        plan={}, problems=problems)
+    fail_problems(module, "canal_plan refuses this address plan", problems, plan={})
 
 
 def save_state(module, path, old, plan, result):
-    """Write the plan's node subnets to ``path`` when they changed (not in check mode); diff when asked."""
+    """Write the plan's node subnets to ``path`` through the safe write path when they changed (not in check mode)."""
     new = subnet_state.render_state(plan)
-    if new == old:
+    writes = HostFiles(check_mode=module.check_mode)
+    if writes.file("state_file", path, to_bytes(new), mode=0o644) is None:
         return
+    problems = writes.problems()
+    if problems:
+        fail(module, problems)
+    try:
+        writes.commit()
+    except HostFileError as exc:
+        fail(module, [exc.problem])
     result["changed"] = True
     if module._diff:
         result["diff"] = {"before_header": path, "after_header": path, "before": old or "", "after": new}
-    if not module.check_mode:
-        try:
-            write_atomic(module, path, to_bytes(new), mode=0o644)
-        except (IOError, OSError) as exc:
-            fail(module, ["state_file: cannot write %s: %s" % (path, to_native(exc))])
 
 
 def main():
