@@ -26,7 +26,7 @@ RELEASES := bookworm trixie forky
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 APT_PACKAGES := podman runc debootstrap uidmap slirp4netns iproute2 rsync shellcheck python3-venv git make
 
-.PHONY: help deps venv images lab-up lab-down demo unit sanity units lint molecule collection faults test bench build clean
+.PHONY: help deps venv images lab-up lab-down demo docs unit sanity units lint molecule collection faults test bench build clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -59,6 +59,9 @@ lab-down: ## remove the demo lab
 
 demo: lab-up ## build the lab, run the site playbook on 3 nodes, print the summary
 	ansible-playbook -i inventories/lab/hosts.yml playbooks/site.yml
+
+docs: venv ## regenerate docs/modules/*.md and the role variable references (the unit tests fail on any drift)
+	$(VENV)/bin/python tests/utils/reference_docs.py
 
 unit: venv ## pure-logic unit tests (pytest + hypothesis)
 	tests/utils/run-pytest.sh tests/unit

@@ -139,7 +139,7 @@ options:
         C(server.temp), C(server.cgroup.path), C(server.grpc.<key>), C(server.ttrpc.<key>),
         C(server.debug.<key>), C(server.metrics.<key>), C(snapshotters.<name>.<key>), C(nri.<key>),
         C(gc.<key>), C(transfer.<key>). The mapping table is in the collection's
-        C(docs/modules/containerd_config.md).
+        C(docs/internals/containerd_config.md).
       - A dictionary value is merged key by key into the table the name addresses.
       - Names that first-class options manage are refused (for example C(cri.images.pinned_images.sandbox)).
     type: dict
