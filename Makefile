@@ -26,7 +26,7 @@ RELEASES := bookworm trixie forky
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 APT_PACKAGES := podman runc debootstrap uidmap slirp4netns iproute2 rsync shellcheck python3-venv git make
 
-.PHONY: help deps venv images lab-up lab-down demo docs unit sanity units lint molecule collection faults test bench build clean
+.PHONY: help deps venv images lab-up lab-down demo docs quick unit sanity lint molecule collection faults test bench build clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -36,8 +36,9 @@ deps: ## install the host packages the lab needs (apt)
 	if [ -n "$$missing" ]; then echo "apt: installing$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
+# No root needed: only python3 with its venv module (Debian: python3-venv, which `make deps` installs).
 $(VENV)/.stamp: requirements.txt
-	$(MAKE) --no-print-directory deps
+	@$(PY) -c 'import ensurepip, venv' 2>/dev/null || { echo "$(PY) cannot create a venv: run 'make deps' as root (apt: python3-venv)" >&2; exit 1; }
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
 	mkdir -p $(VENV)/collections/ansible_collections/kubelayer
@@ -47,7 +48,7 @@ $(VENV)/.stamp: requirements.txt
 
 venv: $(VENV)/.stamp ## create .venv with the pinned controller tools
 
-images: venv ## build (or reuse) the lab node images (in parallel; cached by recipe hash)
+images: deps venv ## build (or reuse) the lab node images (in parallel; cached by recipe hash)
 	@pids=""; for r in $(RELEASES); do lab/build-image.sh $$r & pids="$$pids $$!"; done; \
 	rc=0; for p in $$pids; do wait $$p || rc=1; done; exit $$rc
 
@@ -63,14 +64,14 @@ demo: lab-up ## build the lab, run the site playbook on 3 nodes, print the summa
 docs: venv ## regenerate docs/modules/*.md and the role variable references (the unit tests fail on any drift)
 	$(VENV)/bin/python tests/utils/reference_docs.py
 
-unit: venv ## pure-logic unit tests (pytest + hypothesis)
-	tests/utils/run-pytest.sh tests/unit
+quick: venv ## the inner loop: pure-logic tests in parallel, small hypothesis budgets, no slow tests (< 30 s)
+	HYPOTHESIS_PROFILE=quick tests/utils/run-pytest.sh -n auto -m "not slow" tests/unit
+
+unit: venv ## every unit and property test, in parallel, full hypothesis budgets (the unit stage of make test)
+	tests/utils/run-pytest.sh -n auto tests/unit
 
 sanity: venv ## ansible-test sanity (validate-modules, import, pylint, yamllint, ...)
 	tests/utils/ansible-test.sh sanity
-
-units: venv ## ansible-test units
-	tests/utils/ansible-test.sh units
 
 lint: venv ## ansible-lint, production profile
 	ansible-lint --offline
@@ -84,7 +85,7 @@ collection: venv ## build the tarball, install it offline, run its playbooks by 
 faults: images ## fault-injection tests against real lab nodes
 	tests/utils/run-pytest.sh tests/faults
 
-test: unit sanity units lint collection molecule faults ## everything CI runs
+test: unit sanity lint collection molecule faults ## everything CI runs
 	@echo "make test: all stages passed"
 
 bench: images ## benchmarks: print the table

@@ -1,7 +1,6 @@
-"""Make ``ansible_collections.kubelayer.runtime`` importable for plain pytest runs.
+"""Make ``ansible_collections.kubelayer.runtime`` importable for plain pytest runs; hypothesis profiles; markers.
 
-`make venv` links this checkout to .venv/collections/ansible_collections/kubelayer/runtime;
-ansible-test units runs from its own copy and does not need this.
+`make venv` links this checkout to .venv/collections/ansible_collections/kubelayer/runtime.
 """
 import os
 import sys
@@ -10,21 +9,24 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 _COLLECTIONS = os.path.join(_ROOT, ".venv", "collections")
 if os.path.isdir(os.path.join(_COLLECTIONS, "ansible_collections")) and _COLLECTIONS not in sys.path:
     sys.path.insert(0, _COLLECTIONS)
-# shared test helpers (kubelayer_paths); ansible-test's pytest does not put this directory on sys.path itself
+# shared test helpers (kubelayer_paths, hypothesis_budget)
 _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-try:
-    from hypothesis import HealthCheck, settings
-except ImportError:  # ansible-test units without hypothesis installed: property tests import it themselves
-    settings = None
+from hypothesis import HealthCheck, settings  # noqa: E402  pylint: disable=wrong-import-position
+import hypothesis_budget  # noqa: E402  pylint: disable=wrong-import-position
 
-if settings is not None:
-    # Machines here are noisy (2 cores shared with the lab): no per-example deadline, and a fixed seed so a CI run
-    # is reproducible. HYPOTHESIS_PROFILE=thorough explores more.
-    settings.register_profile(
-        "ci", deadline=None, derandomize=True, max_examples=100,
-        suppress_health_check=[HealthCheck.too_slow])
-    settings.register_profile("thorough", deadline=None, max_examples=2000)
-    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# Machines here are noisy (2 cores shared with the lab): no per-example deadline, and a fixed seed so a run is
+# reproducible. Property tests scale their own budgets by profile (hypothesis_budget.examples); max_examples below
+# is for the few that name none.
+_COMMON = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=100, **_COMMON)
+settings.register_profile("quick", max_examples=10, **_COMMON)
+settings.register_profile("thorough", deadline=None, max_examples=1000, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(hypothesis_budget.PROFILE)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: runs ansible-playbook, a module process or a schema load; left out of `make quick`")

@@ -42,6 +42,7 @@ def docs():
     return reference_docs.module_docs(reference_docs.modules())
 
 
+@pytest.mark.slow  # runs ansible-doc
 def test_reference_docs_are_generated():
     """Every generated page is byte-identical to what the modules and argument specs give now."""
     stale, orphans, _pages = reference_docs.drift()
@@ -50,12 +51,14 @@ def test_reference_docs_are_generated():
         "documenting no module %s" % (stale, orphans))
 
 
+@pytest.mark.slow
 def test_every_module_has_a_page(docs):
     assert sorted(docs) == reference_docs.modules()
     for name in docs:
         assert os.path.isfile(os.path.join(ROOT, "docs", "modules", name + ".md")), name
 
 
+@pytest.mark.slow
 def test_generated_page_has_one_typed_row_per_option(docs):
     """The generator drops nothing: every option ansible-doc shows is one row with its type, suboptions included."""
     def walk(options, prefix):

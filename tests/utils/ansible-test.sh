@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Run ansible-test (sanity or units) on a copy of this checkout laid out as ansible_collections/kubelayer/runtime,
+# Run ansible-test sanity on a copy of this checkout laid out as ansible_collections/kubelayer/runtime,
 # the only layout ansible-test accepts. The copy holds what git tracks plus untracked, non-ignored files.
-# usage: tests/utils/ansible-test.sh sanity|units [extra ansible-test args]
+# usage: tests/utils/ansible-test.sh sanity [extra ansible-test args]
+# (The unit tests run once, with pytest from .venv: `make unit`. ansible-test units would run the same files a
+# second time in a second virtualenv with a second set of pins; see the README's contributor section.)
 set -euo pipefail
-command=${1:?usage: ansible-test.sh sanity|units [args]}
+command=${1:?usage: ansible-test.sh sanity [args]}
 shift
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/kubelayer-ansible-test.XXXXXX")
@@ -21,7 +23,5 @@ cd "$dest"
 case $command in
   sanity)
     ansible-test sanity --venv --python "$python" --color no "$@" ;;
-  units)
-    ansible-test units --venv --python "$python" --color no "$@" ;;
   *) echo "unknown command: $command" >&2; exit 2 ;;
 esac

@@ -5,6 +5,7 @@ import stat
 
 import pytest
 from hypothesis import given, settings, strategies as st
+from hypothesis_budget import examples
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common import files as F
 
@@ -187,7 +188,7 @@ def test_failure_after_first_write_restores_everything(tmp_path, monkeypatch):
     assert snapshot(str(tmp_path)) == before
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d/e", "d/f"]), st.binary(max_size=20),
                           st.sampled_from([0o600, 0o644])), min_size=1, max_size=6, unique_by=lambda t: t[0]),
        st.integers(min_value=1, max_value=7))

@@ -9,6 +9,7 @@ from kubelayer_paths import upstream_dir
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_budget import examples
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import manifest as m
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s.gitops import dump_documents, load_documents
@@ -58,6 +59,7 @@ def env(docs, container):
     return dict((e["name"], e.get("value", e.get("valueFrom"))) for e in c.get("env", []))
 
 
+@pytest.mark.slow  # the real upstream canal.yaml
 def test_lab_plan_changes_exactly_the_planned_fields_and_validates(upstream):
     patched = m.patch_canal(upstream, LAB_PLAN)
     assert m.semantic_diff(upstream, patched) == sorted([
@@ -76,6 +78,7 @@ def test_lab_plan_changes_exactly_the_planned_fields_and_validates(upstream):
     assert [m.object_key(o) for o in patched] == [m.object_key(o) for o in upstream]
 
 
+@pytest.mark.slow  # the real upstream canal.yaml
 def test_patched_manifest_survives_yaml_round_trip(upstream):
     patched = m.patch_canal(upstream, DUAL_PLAN)
     assert load_documents(dump_documents(patched)) == patched
@@ -93,6 +96,7 @@ def test_patch_is_idempotent(upstream):
     assert m.patch_canal(once, DUAL_PLAN, opts) == once
 
 
+@pytest.mark.slow  # the real upstream canal.yaml
 def test_dual_stack_with_all_options(upstream):
     opts = {"canal_iface": "eth0", "canal_iface_regex": "^(eth|ens)[0-9]+$",
             "flannel_image": "docker.io/flannel/flannel:v0.28.9",
@@ -285,7 +289,8 @@ def plans(draw):
     return plan
 
 
-@settings(max_examples=60, deadline=None)
+@pytest.mark.slow  # the real upstream canal.yaml
+@settings(max_examples=examples(60), deadline=None)
 @given(plans())
 def test_property_only_planned_fields_change(plan):
     small = _small_upstream()
@@ -301,6 +306,7 @@ def test_property_only_planned_fields_change(plan):
     assert validate_objects(patched) == []
 
 
+@pytest.mark.slow  # the real upstream canal.yaml
 def test_plan_from_canal_plan_for_the_lab(upstream):
     """The planner's own output for the 3 lab nodes (podman network, MTU 1500) drives the patch."""
     from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.plan import make_plan

@@ -14,6 +14,8 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s.gitops impor
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s.schema import validate_objects
 from ansible_collections.kubelayer.runtime.plugins.modules import canal_manifest
 
+pytestmark = pytest.mark.slow  # runs the module on the real upstream canal.yaml with schema validation
+
 
 CANAL = os.path.join(upstream_dir(), "calico-v3.32.1", "canal.yaml")
 LAB_PLAN = {"veth_mtu": 1450, "flannel_net_conf": {"Network": "10.42.0.0/16", "Backend": {"Type": "vxlan"}},

@@ -15,6 +15,7 @@ import os
 
 import pytest
 from hypothesis import given, settings, strategies as st
+from hypothesis_budget import examples
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import netfacts
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.netfacts import (
@@ -219,7 +220,7 @@ json_value = st.recursive(json_leaf, lambda inner: st.one_of(
     max_leaves=20)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(json_value, max_size=5), st.lists(json_value, max_size=5), st.lists(json_value, max_size=5))
 def test_build_facts_never_raises_on_odd_json(addr, route4, route6):
     facts = build_facts(addr, route4, route6)

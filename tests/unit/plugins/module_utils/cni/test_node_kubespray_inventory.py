@@ -14,6 +14,8 @@ from kubelayer_paths import REPO, clean_env, collections_path, controller, upstr
 import pytest
 import yaml
 
+pytestmark = pytest.mark.slow  # runs ansible-playbook
+
 
 CANAL = os.path.join(upstream_dir(), "calico-v3.32.1", "canal.yaml")
 

@@ -8,6 +8,8 @@ import json
 import os
 import sys
 
+import pytest
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
@@ -21,6 +23,7 @@ def _run(argv):
     return out.getvalue()
 
 
+@pytest.mark.slow  # runs the benchmark
 def test_json_rows():
     data = json.loads(_run(["--sizes", "30,70", "--repeat", "1", "--json"]))
     assert [r["nodes"] for r in data["results"]] == [30, 70]
@@ -35,6 +38,7 @@ def test_json_rows():
         assert all(isinstance(row[k], float) for k in ("seconds", "cpu_seconds", "peak_mib", "refuse_seconds"))
 
 
+@pytest.mark.slow  # runs the benchmark
 def test_markdown_table():
     text = _run(["--sizes", "20", "--repeat", "1"])
     assert text.startswith("| nodes |") and "| 20 |" in text

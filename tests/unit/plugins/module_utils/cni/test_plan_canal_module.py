@@ -14,6 +14,7 @@ import json
 
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
+from hypothesis_budget import examples
 
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.kubelayer.runtime.plugins.modules import canal_plan, node_network_facts
@@ -92,7 +93,7 @@ json_any = st.recursive(json_leaf, lambda inner: st.one_of(
                     max_size=4)), max_leaves=15)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.sampled_from(FUZZED + ["bogus"]), json_any, max_size=8))
 def test_module_never_tracebacks(args):
     code, result = run_module(args)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ipaddress
 import json
 
+import pytest
 from hypothesis import assume, given, settings, strategies as st, HealthCheck
+from hypothesis_budget import examples
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import plan as P
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.plan import make_plan
@@ -127,7 +129,7 @@ def check_plan_invariants(params, plan):
     json.dumps(plan)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plan_params())
 def test_random_inventory_plan_never_overlaps_and_subnets_fit(params):
     plan, problems, warnings = make_plan(params)
@@ -139,7 +141,7 @@ def test_random_inventory_plan_never_overlaps_and_subnets_fit(params):
     check_plan_invariants(params, plan)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(cidr4(min_prefix=8), cidr6(min_prefix=16)), max_size=3))
 def test_auto_always_succeeds_or_says_why_and_avoids_everything(reserved):
     params = {"pod_cidrs": ["auto4", "auto6"], "nodes": [], "reserved": reserved}
@@ -150,7 +152,8 @@ def test_auto_always_succeeds_or_says_why_and_avoids_everything(reserved):
         check_plan_invariants(dict(params, max_pods=110, backend="vxlan", expected_nodes=None), plan)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@pytest.mark.slow  # large generated inventories
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(plan_params(), inventory(max_nodes=6))
 def test_adding_nodes_never_moves_existing_ones(params, extra):
     plan, problems, _w = make_plan(params)
@@ -171,7 +174,8 @@ def test_adding_nodes_never_moves_existing_ones(params, extra):
     check_plan_invariants(grown, plan2)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@pytest.mark.slow  # large generated inventories
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(plan_params(), inventory(max_nodes=4))
 def test_appending_nodes_without_assignments_keeps_order_based_subnets(params, extra):
     plan, _p, _w = make_plan(params)
@@ -188,7 +192,7 @@ def test_appending_nodes_without_assignments_keeps_order_based_subnets(params, e
         assert plan2["nodes"][name] == subnets
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.one_of(cidr4(min_prefix=0), cidr6(min_prefix=0)), max_size=30),
        st.one_of(cidr4(min_prefix=0), cidr6(min_prefix=0)))
 def test_range_index_matches_brute_force(indexed, query):
@@ -202,7 +206,7 @@ def test_range_index_matches_brute_force(indexed, query):
     assert index.any_overlap(q) == bool(want)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(cidr4(min_prefix=0, strict=False), cidr6(min_prefix=0),
                  st.text(max_size=20), st.from_regex(r"\A[0-9./:a-f]{1,25}\Z")))
 def test_parser_agrees_with_ipaddress(text):
@@ -230,7 +234,7 @@ OPTION_NAMES = ["pod_cidrs", "service_cidrs", "node_prefix", "node_prefix_v6", "
                 "expected_nodes", "reserved", "nodes", "assignments"]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.sampled_from(OPTION_NAMES), json_any, max_size=10))
 def test_make_plan_never_raises_on_garbage(params):
     plan, problems, warnings = make_plan(params)

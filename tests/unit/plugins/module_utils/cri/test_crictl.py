@@ -4,6 +4,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_budget import examples
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import crictl, cri_proto
 
@@ -90,7 +91,7 @@ def test_version_matches(installed, wanted, ok):
     assert crictl.version_matches(installed, wanted) is ok
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.integers(0, 99), st.integers(0, 99), st.integers(0, 99), st.sampled_from(["", "~ds1", "-1", "+deb12u3"]))
 def test_semver_extracts_numbers(major, minor, patch, suffix):
     version = "%d.%d.%d%s" % (major, minor, patch, suffix)

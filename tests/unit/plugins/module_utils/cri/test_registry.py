@@ -5,6 +5,7 @@ import tomllib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_budget import examples
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import registry
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.registry import RegistryError, plan
@@ -185,7 +186,7 @@ def test_redact_text_for_existing_files():
 HOSTISH = st.from_regex(r"\A[a-z]([a-z0-9-]{0,8}[a-z0-9])?(\.[a-z]([a-z0-9-]{0,8}[a-z0-9])?){0,2}(:[1-9][0-9]{0,3})?\Z")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(HOSTISH, min_size=1, max_size=4, unique=True), st.lists(st.sampled_from(registry.CAPABILITIES), min_size=1, max_size=3))
 def test_plans_always_render_valid_toml(prefixes, caps):
     regs = [{"prefix": p, "mirrors": [{"host": "https://%s/v2" % p, "capabilities": caps}]} for p in prefixes]
@@ -196,7 +197,7 @@ def test_plans_always_render_valid_toml(prefixes, caps):
         assert doc["host"]["https://%s/v2" % p["prefix"]]["capabilities"] == caps
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(max_size=20))
 def test_arbitrary_prefix_never_escapes_certs_d(prefix):
     try:

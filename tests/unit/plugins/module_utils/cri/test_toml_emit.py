@@ -4,6 +4,7 @@ import tomllib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_budget import examples
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.toml_emit import (
     TomlEmitError,
@@ -31,14 +32,14 @@ TABLES = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(TABLES)
 def test_emit_then_parse_roundtrips(doc):
     text = emit(doc)
     assert tomllib.loads(text) == doc
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(TEXT, TEXT)
 def test_hostile_values_cannot_inject_keys(key, value):
     doc = {"server": value, "host": {key: {"capabilities": [value], "header": {key: value}}}}

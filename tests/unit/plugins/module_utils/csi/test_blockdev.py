@@ -4,6 +4,7 @@ import struct
 
 import pytest
 from hypothesis import given, settings, strategies as st
+from hypothesis_budget import examples
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import blockdev as bd
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import blockdev_io as bio
@@ -57,7 +58,7 @@ def test_detect_signatures_known_magics(data, expected):
 
 
 @given(st.binary(max_size=4096))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 def test_detect_signatures_never_raises_and_names_are_known(data):
     found = bd.detect_signatures(data)
     assert len(found) == len(set(found))
@@ -87,7 +88,7 @@ def test_parse_mountinfo_maps_devnum_and_source():
 
 
 @given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80), max_size=20))
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 def test_parse_mountinfo_never_raises(lines):
     result = bd.parse_mountinfo("\n".join(lines))
     assert isinstance(result, dict)
@@ -187,7 +188,7 @@ _raw_strategy = st.fixed_dictionaries({
 
 
 @given(_raw_strategy)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_eligible_iff_every_rule_holds(raw):
     dev = bd.build_device(raw)
     rules = (bd.device_type(raw["name"]) in ("disk", "loop") and raw["size"] >= bd.MIN_OSD_SIZE

@@ -1,6 +1,7 @@
 """Node-side planning for the CSI drivers (plugins/module_utils/csi/node.py)."""
 import pytest
 from hypothesis import given, settings, strategies as st
+from hypothesis_budget import examples
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import node
 
@@ -301,7 +302,7 @@ _driver = st.fixed_dictionaries({"name": st.sampled_from(node.DRIVERS)}, optiona
 
 
 @given(st.lists(_driver, max_size=6, unique_by=lambda d: d["name"]), st.sampled_from(["debian", "redhat"]))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 def test_plan_properties(drivers, family):
     out, errors, _warnings = node.normalize_drivers(drivers)
     assert errors == []

@@ -3,8 +3,10 @@
 import os
 import sys
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis_budget import examples
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import plan as P
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import render as R
@@ -74,15 +76,16 @@ def check(drivers, snapshot_arg, version, upstream):
     return plan
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(drivers=st.one_of(st.lists(driver, max_size=4), json_any), snapshot_arg=snapshot,
        version=st.one_of(st.none(), st.sampled_from(["1.34.0", "1.20", "v1.31.2", "x"]), json_leaf),
        with_upstream=st.booleans())
+@pytest.mark.slow  # reads every upstream file per example
 def test_never_a_traceback(drivers, snapshot_arg, version, with_upstream):
     check(drivers, snapshot_arg, version, UPSTREAM if with_upstream else None)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(drivers=st.lists(st.dictionaries(st.sampled_from(KEYS), json_any, max_size=6), max_size=3),
        upstream=st.one_of(st.just(UPSTREAM), json_any,
                           st.dictionaries(st.sampled_from(list(P.UPSTREAM_FILES)), json_any)))
@@ -90,7 +93,7 @@ def test_arbitrary_values_and_upstream_shapes(drivers, upstream):
     check(drivers, None, None, upstream)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(flags=st.lists(st.booleans(), min_size=1, max_size=5))
 def test_default_count_decides(flags):
     """Accepted exactly when at most one class is default, whatever drivers the classes belong to."""

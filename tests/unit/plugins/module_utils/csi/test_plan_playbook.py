@@ -11,8 +11,12 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from kubelayer_paths import REPO, collections_path, controller, upstream_dir
 import yaml
+
+pytestmark = pytest.mark.slow  # runs ansible-playbook
 
 
 def run_playbook(tmp_path, drivers, extra_vars=None):

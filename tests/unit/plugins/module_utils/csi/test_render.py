@@ -42,6 +42,7 @@ def rendered_objects(tree):
     return objs
 
 
+@pytest.mark.slow  # schema validation
 def test_every_rendered_object_is_schema_valid(full_plan, upstream):
     tree = R.render_tree(full_plan)
     objs = rendered_objects(tree)
@@ -53,6 +54,7 @@ def test_every_rendered_object_is_schema_valid(full_plan, upstream):
     assert validate_objects(objs, crds=upstream["snapshot_crds"]) == []
 
 
+@pytest.mark.slow  # schema validation
 def test_schema_validation_reaches_snapshot_classes(full_plan, upstream):
     """The VolumeSnapshotClass check is real: a bad deletionPolicy or an unknown field is caught by the CRD schema."""
     vsc = copy.deepcopy([o for o in rendered_objects(R.render_tree(full_plan)) if o["kind"] == "VolumeSnapshotClass"][0])
@@ -110,6 +112,7 @@ def test_render_is_deterministic(full_plan):
     assert R.render_tree(copy.deepcopy(full_plan)) == R.render_tree(full_plan)
 
 
+@pytest.mark.slow  # schema validation
 def test_module_render_writes_atomically_with_modes(tmp_path, full_plan):
     """The module's writer: values files 0600, manifests 0644, stale files of an earlier render removed."""
     from ansible_collections.kubelayer.runtime.plugins.modules import csi_plan as module_file

@@ -4,6 +4,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_budget import examples
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s.gitops import (
     KUSTOMIZATION,
@@ -78,7 +79,7 @@ _values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_siz
                                                                          max_size=4)), max_leaves=20)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(st.dictionaries(st.text(min_size=1, max_size=12), _values, min_size=1, max_size=5),
                 min_size=1, max_size=4))
 def test_dump_load_round_trip(docs):

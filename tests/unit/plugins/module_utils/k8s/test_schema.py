@@ -13,6 +13,8 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s.schema impor
     validate_objects,
 )
 
+pytestmark = pytest.mark.slow  # loads the Kubernetes and CRD schemas
+
 
 CANAL = os.path.join(upstream_dir(), "calico-v3.32.1", "canal.yaml")
 
