@@ -168,14 +168,14 @@ def injection_specs(draw):
     if draw(st.booleans()):
         spec["config_path"] = _rarely(draw, st.just("/etc/containerd/certs.d"), TEXT.map(lambda t: "/" + t))
     runtimes = {}
-    for _ in range(draw(st.integers(0, 3))):
+    for _index in range(draw(st.integers(0, 3))):
         name = _rarely(draw, VALID_RUNTIME_NAMES, TEXT.filter(bool))
         runtimes[name] = {"kind": draw(st.sampled_from(["runc", "crun", "kata", "gvisor", "nvidia"])),
                           "options": draw(st.dictionaries(OPTION_KEYS, TEXT, max_size=2))}
     if runtimes:
         spec["runtimes"] = runtimes
     settings_ = {}
-    for _ in range(draw(st.integers(0, 2))):
+    for _index in range(draw(st.integers(0, 2))):
         settings_[_rarely(draw, STRING_SETTINGS, st.one_of(SETTING_NAMES, TEXT))] = draw(TEXT)
     if draw(st.booleans()):
         settings_[draw(TABLE_SETTINGS)] = draw(st.dictionaries(_key(draw), TEXT, max_size=3))
