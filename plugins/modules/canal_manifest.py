@@ -246,7 +246,7 @@ def main():
             canal_iface=dict(type="str"),
             canal_iface_regex=dict(type="str"),
             validate=dict(type="bool", default=True),
-            k8s_version=dict(type="str", default="1.34.0"),
+            k8s_version=dict(type="str", default=schema.DEFAULT_K8S_VERSION),
             validate_certs=dict(type="bool", default=True),
             timeout=dict(type="int", default=30),
         ),

@@ -367,7 +367,7 @@ def main():
             # TypeError on a list of scalars), and build_plan checks the keys, listing every problem at once
             snapshot=dict(type="dict", default={}),
             upstream_dir=dict(type="path"),
-            kubernetes_version=dict(type="str", default="1.34.0"),
+            kubernetes_version=dict(type="str", default=schema.DEFAULT_K8S_VERSION),
             validate=dict(type="bool", default=True),
             render_dir=dict(type="path"),
         ),

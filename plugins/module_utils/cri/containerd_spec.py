@@ -87,9 +87,6 @@ ARGUMENT_SPEC = dict(
     settings=dict(type="dict"),
 )
 
-MANAGED_OPTIONS = ("sandbox_image", "cgroup_driver", "default_runtime", "runtimes", "snapshotter",
-                   "config_path", "cni_bin_dir", "cni_conf_dir", "settings")
-
 INT64_MIN = -(2 ** 63)
 INT64_MAX = 2 ** 63 - 1
 
@@ -196,13 +193,6 @@ def option_path(option, version):
         key = "bin_dirs" if bin_dirs_supported(version) else "bin_dir"
         return (CRI_RUNTIME if v3 else CRI_V2) + ("cni", key)
     raise KeyError(option)
-
-
-def cri_roots(version):
-    """The tables holding CRI settings in a release: images, runtime, streaming."""
-    if version[0] >= 2:
-        return {"images": CRI_IMAGES, "runtime": CRI_RUNTIME, "streaming": CRI_GRPC}
-    return {"images": CRI_V2, "runtime": CRI_V2, "streaming": CRI_V2}
 
 
 # image keys that live under ``.containerd`` in version 2 files

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kubernetes OpenAPI schema validation of rendered objects (controller side).
 
-``validate_objects(objects, crds=(), k8s_version="1.34.0")`` checks every object:
+``validate_objects(objects, crds=(), k8s_version=DEFAULT_K8S_VERSION)`` checks every object:
 
 * core kinds (anything kubernetes-validate ships a schema for) against the
   bundled, offline Kubernetes JSON schemas in *strict* mode (unknown fields are
@@ -54,6 +54,10 @@ _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-
 # Kinds the API server serves only through a CRD never get a bundled schema; kinds the
 # bundled schemas know are validated with kubernetes-validate.
 
+
+# The Kubernetes version the collection targets when none is given: the default of csi_plan's kubernetes_version
+# and canal_manifest's k8s_version (their DOCUMENTATION repeats it; validate-modules checks that they agree).
+DEFAULT_K8S_VERSION = "1.34.0"
 
 def object_label(obj):
     """``Kind/namespace/name`` for messages (``-`` for a missing namespace)."""
@@ -161,12 +165,12 @@ CLUSTER_SCOPED_CORE_KINDS = frozenset([
 ])
 
 
-def validate_objects(objects, crds=(), k8s_version="1.34.0"):
+def validate_objects(objects, crds=(), k8s_version=DEFAULT_K8S_VERSION):
     """Validate Kubernetes objects; return a list of ``"Kind/ns/name: message"`` problems.
 
     ``objects``: iterable of dicts (already loaded YAML documents).
     ``crds``: extra CustomResourceDefinition dicts; CRDs among ``objects`` are used too.
-    ``k8s_version``: the Kubernetes version whose bundled schemas are used (``1.34.0``).
+    ``k8s_version``: the Kubernetes version whose bundled schemas are used (default ``DEFAULT_K8S_VERSION``).
     """
     if not HAS_SCHEMA_LIBS:
         raise MissingSchemaLibrary("kubernetes-validate and jsonschema are required on the controller: %s"
