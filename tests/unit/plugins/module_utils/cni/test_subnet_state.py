@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from hypothesis import given, settings, strategies as st
+from hypothesis_budget import examples
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import subnet_state
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.plan import make_plan
@@ -26,7 +27,7 @@ def run(names, state_text=None, **params):
 NAMES = st.lists(st.from_regex(r"\A[a-z][a-z0-9-]{0,7}\Z"), min_size=1, max_size=12, unique=True)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(NAMES, NAMES, st.randoms(use_true_random=False))
 def test_host_order_and_added_nodes_move_no_one(first, added, rnd):
     plan1, text = run(first)
@@ -43,7 +44,7 @@ def test_host_order_and_added_nodes_move_no_one(first, added, rnd):
     assert text3 == text2 and plan3["nodes"] == plan2["nodes"]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(NAMES, st.data())
 def test_removed_nodes_keep_their_subnet_until_released(names, data):
     plan1, text = run(names)
