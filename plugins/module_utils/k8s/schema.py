@@ -59,6 +59,7 @@ _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-
 # and canal_manifest's k8s_version (their DOCUMENTATION repeats it; validate-modules checks that they agree).
 DEFAULT_K8S_VERSION = "1.34.0"
 
+
 def object_label(obj):
     """``Kind/namespace/name`` for messages (``-`` for a missing namespace)."""
     if not isinstance(obj, dict):
