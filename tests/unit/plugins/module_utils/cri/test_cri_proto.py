@@ -11,6 +11,7 @@ import os
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_budget import examples
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import cri_proto as p
 
@@ -160,7 +161,7 @@ def test_id_requests():
 # ---------------------------------------------------------------- decoders on synthetic data
 
 
-@settings(max_examples=50)
+@settings(max_examples=examples(50))
 @given(st.text(max_size=20), st.text(max_size=20), st.text(max_size=30), st.text(max_size=5))
 def test_version_response_decoding(version, name, runtime_version, api):
     data = p.encode_message([(1, version), (2, name), (3, runtime_version), (4, api), (9, 7)])
