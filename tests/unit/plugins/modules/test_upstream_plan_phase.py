@@ -9,11 +9,14 @@ import os
 import socket
 import subprocess
 
+import pytest
 import yaml
 
 from kubelayer_paths import REPO, collections_path, controller
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.upstream import catalog
+
+pytestmark = pytest.mark.slow  # runs ansible-playbook
 
 
 def _closed_port():
