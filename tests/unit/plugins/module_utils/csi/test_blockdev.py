@@ -380,7 +380,7 @@ def test_md_superblocks_at_the_end_are_found_without_blkid(version, size):
 
 
 @given(st.binary(max_size=bd.TAIL_BYTES), st.integers(0, 20 * GIB))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 def test_detect_tail_signatures_never_raises(tail, size):
     assert bd.detect_tail_signatures(tail, size) in ([], ["linux_raid_member"])
 
