@@ -24,7 +24,8 @@ description:
     C(cni_network_config); DaemonSet C(canal): C(CALICO_IPV4POOL_CIDR) (the pod range), for IPv6
     C(FELIX_IPV6SUPPORT=true) and C(CALICO_IPV6POOL_CIDR), the flannel image, extra flannel arguments and
     C(FLANNELD_IFACE_REGEX). RV(changes) lists every changed field."
-  - Optionally adds, for each namespace in O(policy_namespaces), a default-deny NetworkPolicy that still allows DNS.
+  - Network policies are not made here any more; M(kubelayer.runtime.network_policy) compiles and proves them. A
+    C(20-baseline-policies.yaml) left by an earlier version is removed.
   - Every object is checked against the Kubernetes OpenAPI schemas (kubernetes-validate, strict) and Calico
     resources against their CRD schemas; a problem fails the task and nothing is written.
   - Writes O(dest) atomically, file by file, and only files whose content changed; V(render) adds a
@@ -61,11 +62,6 @@ options:
     type: str
     choices: [render, apply-ready]
     default: render
-  policy_namespaces:
-    description: Namespaces that get a default-deny NetworkPolicy with DNS (53/UDP, 53/TCP) egress allowed.
-    type: list
-    elements: str
-    default: []
   flannel_image:
     description: Replace the flannel image (upstream pins C(docker.io/flannel/flannel:v0.24.4)).
     type: str
@@ -119,7 +115,6 @@ EXAMPLES = r"""
     checksum: sha256:aa58a7b245586a90d75d969b9184326f6218acea7e4951ce2931113cd8e91e39
     dest: "{{ playbook_dir }}/gitops/canal"
     plan: "{{ canal_plan_result.plan }}"
-    policy_namespaces: [default]
   delegate_to: localhost
   run_once: true
 
@@ -197,7 +192,7 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import gitop
 
 CRDS_FILE = "00-canal-crds.yaml"
 CANAL_FILE = "10-canal.yaml"
-POLICY_FILE = "20-baseline-policies.yaml"
+POLICY_FILE = "20-baseline-policies.yaml"  # written by earlier versions; removed when found
 OWNED = (CRDS_FILE, CANAL_FILE, POLICY_FILE, gitops.KUSTOMIZATION)
 _SHA256 = re.compile(r"^(sha256:)?([0-9a-fA-F]{64})$")
 
@@ -240,7 +235,6 @@ def main():
             dest=dict(type="path", required=True),
             plan=dict(type="dict", required=True),
             mode=dict(type="str", choices=["render", "apply-ready"], default="render"),
-            policy_namespaces=dict(type="list", elements="str", default=[]),
             flannel_image=dict(type="str"),
             flannel_extra_args=dict(type="list", elements="str", default=[]),
             canal_iface=dict(type="str"),
@@ -272,8 +266,7 @@ def main():
     plan = p["plan"]
     if "flannel_net_conf" not in plan and isinstance(plan.get("plan"), dict):
         plan = plan["plan"]
-    options = dict((k, p[k]) for k in ("canal_iface", "canal_iface_regex", "flannel_image", "flannel_extra_args",
-                                       "policy_namespaces"))
+    options = dict((k, p[k]) for k in ("canal_iface", "canal_iface_regex", "flannel_image", "flannel_extra_args"))
     problems.extend(manifest.check_plan(plan))
     problems.extend(manifest.check_options(options))
     if problems:
@@ -290,7 +283,6 @@ def main():
     try:
         upstream = gitops.load_documents(to_text(raw, errors="surrogate_or_strict"), source=p["src"])
         patched = manifest.patch_canal(upstream, plan, options)
-        policies = manifest.baseline_policies(p["policy_namespaces"])
     except (gitops.ManifestError, manifest.CanalManifestError) as exc:
         module.fail_json(msg="canal_manifest: %d problem%s:\n- %s" % (
             len(exc.problems), "" if len(exc.problems) == 1 else "s", "\n- ".join(exc.problems)),
@@ -298,7 +290,7 @@ def main():
     changes = manifest.semantic_diff(upstream, patched)
     crds, others = manifest.split_for_apply(patched)
     if p["validate"]:
-        invalid = schema.validate_objects(crds + others + policies, k8s_version=p["k8s_version"])
+        invalid = schema.validate_objects(crds + others, k8s_version=p["k8s_version"])
         if invalid:
             module.fail_json(msg="canal_manifest: %d object problem%s found by schema validation; nothing written:\n- %s"
                              % (len(invalid), "" if len(invalid) == 1 else "s", "\n- ".join(invalid)),
@@ -308,8 +300,6 @@ def main():
     if crds:
         files[CRDS_FILE] = crds
     files[CANAL_FILE] = others
-    if policies:
-        files[POLICY_FILE] = policies
     tree = gitops.render_kustomize_tree(files)
     if p["mode"] != "render":
         tree.pop(gitops.KUSTOMIZATION)

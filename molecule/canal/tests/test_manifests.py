@@ -14,7 +14,7 @@ def test_rendered_manifests_on_the_controller():
     out = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "canal-manifests")
     with open(os.path.join(out, "kustomization.yaml")) as f:
         kustomization = yaml.safe_load(f)
-    assert kustomization["resources"] == ["00-canal-crds.yaml", "10-canal.yaml", "20-baseline-policies.yaml"]
+    assert kustomization["resources"] == ["00-canal-crds.yaml", "10-canal.yaml"]
     with open(os.path.join(out, "10-canal.yaml")) as f:
         objects = [o for o in yaml.safe_load_all(f) if o]
     config = [o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "canal-config"][0]
@@ -29,8 +29,8 @@ def test_rendered_manifests_on_the_controller():
 def test_rendered_manifests_pass_schema_validation():
     out = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "canal-manifests")
     objects = []
-    for name in ("00-canal-crds.yaml", "10-canal.yaml", "20-baseline-policies.yaml"):
+    for name in ("00-canal-crds.yaml", "10-canal.yaml"):
         with open(os.path.join(out, name)) as f:
             objects.extend(o for o in yaml.safe_load_all(f) if o)
-    assert len(objects) == 41
+    assert len(objects) == 40
     assert validate_objects(objects) == []

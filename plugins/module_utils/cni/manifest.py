@@ -21,7 +21,7 @@ Fields changed (and nothing else):
   ``FELIX_IPV6SUPPORT=true`` and ``CALICO_IPV6POOL_CIDR``; ``kube-flannel`` image, extra
   command arguments (e.g. ``--ip-blackhole-route``) and env ``FLANNELD_IFACE_REGEX`` when asked.
 
-Also: ``baseline_policies(namespaces)`` (default deny with DNS egress) and ``semantic_diff``
+Also: ``semantic_diff``
 (object-by-object, embedded JSON parsed) to prove the patch touched only these fields.
 
 Pure logic, no Ansible imports, no third-party imports.
@@ -48,7 +48,6 @@ _BARE_PLACEHOLDER = re.compile(r'(:\s*)(__[A-Z0-9_]+__)(\s*[,}\]])')
 _SENTINEL = "@@kubelayer-bare:%s@@"
 _SENTINEL_RE = re.compile(r'"@@kubelayer-bare:(__[A-Z0-9_]+__)@@"')
 _IMAGE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._/-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
-_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 class CanalManifestError(ValueError):
@@ -198,9 +197,6 @@ def check_options(options):
             re.compile(str(regex))
         except re.error as exc:
             problems.append("canal_iface_regex: %r is not a regular expression (%s)" % (regex, exc))
-    for i, ns in enumerate(options.get("policy_namespaces") or []):
-        if not isinstance(ns, str) or len(ns) > 63 or not _NAMESPACE.match(ns):
-            problems.append("policy_namespaces[%d]: %r is not a namespace name (RFC 1123 label)" % (i, ns))
     return problems
 
 
@@ -312,31 +308,6 @@ def patch_canal(docs, plan, options=None):
         _set_env(flannel, "FLANNELD_IFACE_REGEX",
                  value_from={"configMapKeyRef": {"name": CONFIGMAP[2], "key": "canal_iface_regex"}},
                  after="FLANNELD_IFACE")
-    return out
-
-
-def baseline_policies(namespaces, name="kubelayer-default-deny"):
-    """One NetworkPolicy per namespace: deny all ingress and egress except DNS (53/UDP, 53/TCP).
-
-    DNS egress goes to any destination on port 53 so CoreDNS and NodeLocal DNSCache
-    (a link-local address on the node) both keep working.
-    """
-    problems = check_options({"policy_namespaces": namespaces})
-    if problems:
-        raise CanalManifestError(problems)
-    out = []
-    for ns in namespaces:
-        out.append({
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": name, "namespace": ns,
-                         "labels": {"app.kubernetes.io/managed-by": "kubelayer.runtime"}},
-            "spec": {
-                "podSelector": {},
-                "policyTypes": ["Ingress", "Egress"],
-                "egress": [{"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}],
-            },
-        })
     return out
 
 

@@ -198,12 +198,12 @@ def test_bad_plan_lists_every_problem(upstream):
 
 def test_bad_options_list_every_problem(upstream):
     opts = {"flannel_image": "Not An Image", "flannel_extra_args": ["--ok", "-x", "--a b"],
-            "canal_iface": "eth0,has space", "canal_iface_regex": "(", "policy_namespaces": ["ok", "Bad_NS"]}
+            "canal_iface": "eth0,has space", "canal_iface_regex": "("}
     with pytest.raises(m.CanalManifestError) as err:
         m.patch_canal(upstream, LAB_PLAN, opts)
     problems = err.value.problems
     assert [p.split(":")[0] for p in problems] == ["flannel_image", "flannel_extra_args[1]", "flannel_extra_args[2]",
-                                                   "canal_iface", "canal_iface_regex", "policy_namespaces[1]"]
+                                                   "canal_iface", "canal_iface_regex"]
 
 
 def test_canal_iface_accepts_names_ips_and_lists():
@@ -222,19 +222,6 @@ def test_cni_placeholder_round_trip(upstream):
     assert m.load_cni_config(again) == conf
     # with the installer's substitution both are the same JSON
     assert json.loads(again.replace("__CNI_MTU__", "1450")) == json.loads(text.replace("__CNI_MTU__", "1450"))
-
-
-def test_baseline_policies_validate():
-    pols = m.baseline_policies(["default", "apps"])
-    assert validate_objects(pols) == []
-    assert [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in pols] == [
-        ("default", "kubelayer-default-deny"), ("apps", "kubelayer-default-deny")]
-    spec = pols[0]["spec"]
-    assert spec["podSelector"] == {} and spec["policyTypes"] == ["Ingress", "Egress"]
-    assert "ingress" not in spec
-    assert spec["egress"] == [{"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]
-    with pytest.raises(m.CanalManifestError):
-        m.baseline_policies(["UPPER"])
 
 
 def test_split_for_apply(upstream):

@@ -42,30 +42,28 @@ def test_upstream_checksum_is_the_documented_one():
 
 def test_render_writes_kustomize_tree_then_is_idempotent(tmp_path, capsys):
     dest = str(tmp_path / "canal")
-    res = run(capsys, src=CANAL, checksum="sha256:" + SHA, dest=dest, plan=LAB_PLAN, policy_namespaces=["default"])
+    res = run(capsys, src=CANAL, checksum="sha256:" + SHA, dest=dest, plan=LAB_PLAN)
     assert res["changed"] is True, res
-    assert res["files"] == [os.path.join(dest, n) for n in ("00-canal-crds.yaml", "10-canal.yaml",
-                                                            "20-baseline-policies.yaml")]
-    assert res["objects"] == {"00-canal-crds.yaml": 23, "10-canal.yaml": 17, "20-baseline-policies.yaml": 1}
+    assert res["files"] == [os.path.join(dest, n) for n in ("00-canal-crds.yaml", "10-canal.yaml")]
+    assert res["objects"] == {"00-canal-crds.yaml": 23, "10-canal.yaml": 17}
     assert res["changes"] == ["ConfigMap/kube-system/canal-config: data.net-conf.json.Network",
                               "ConfigMap/kube-system/canal-config: data.veth_mtu",
                               "DaemonSet/kube-system/canal: spec.template.spec.containers.calico-node.env."
                               "CALICO_IPV4POOL_CIDR"]
     assert res["daemonset"] == {"namespace": "kube-system", "name": "canal"}
-    assert sorted(os.listdir(dest)) == ["00-canal-crds.yaml", "10-canal.yaml", "20-baseline-policies.yaml",
-                                        "kustomization.yaml"]
+    assert sorted(os.listdir(dest)) == ["00-canal-crds.yaml", "10-canal.yaml", "kustomization.yaml"]
     with open(os.path.join(dest, "kustomization.yaml")) as f:
-        assert yaml.safe_load(f)["resources"] == ["00-canal-crds.yaml", "10-canal.yaml", "20-baseline-policies.yaml"]
+        assert yaml.safe_load(f)["resources"] == ["00-canal-crds.yaml", "10-canal.yaml"]
     objects = []
     for name in res["files"]:
         with open(name) as f:
             objects.extend(load_documents(f.read()))
-    assert len(objects) == 41
+    assert len(objects) == 40
     assert validate_objects(objects) == []
     with open(CANAL) as f:
         upstream = load_documents(f.read())
-    assert m.semantic_diff(upstream, [o for o in objects if o["kind"] != "NetworkPolicy"]) == res["changes"]
-    again = run(capsys, src=CANAL, sha256=SHA, dest=dest, plan=LAB_PLAN, policy_namespaces=["default"])
+    assert m.semantic_diff(upstream, objects) == res["changes"]
+    again = run(capsys, src=CANAL, sha256=SHA, dest=dest, plan=LAB_PLAN)
     assert again["changed"] is False and again["written"] == []
 
 
@@ -81,7 +79,10 @@ def test_check_mode_and_diff_write_nothing(tmp_path, capsys):
 
 def test_apply_ready_drops_kustomization_and_stale_policy_file(tmp_path, capsys):
     dest = str(tmp_path / "canal")
-    run(capsys, src=CANAL, checksum=SHA, dest=dest, plan=LAB_PLAN, policy_namespaces=["default"])
+    run(capsys, src=CANAL, checksum=SHA, dest=dest, plan=LAB_PLAN)
+    # a policy file an earlier version wrote is removed (policies now come from network_policy)
+    with open(os.path.join(dest, "20-baseline-policies.yaml"), "w") as f:
+        f.write("---\n")
     res = run(capsys, src=CANAL, checksum=SHA, dest=dest, plan=LAB_PLAN, mode="apply-ready")
     assert res["changed"] is True
     assert res["kustomization"] is None

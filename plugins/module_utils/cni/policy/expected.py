@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubelayer.runtime developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the intent allows between the synthetic endpoints, computed from the intent alone.
+
+This is the reference the analyzer's result is compared with, so it never looks at the compiled
+objects. Semantics:
+
+* pod -> pod: allowed at the source (egress) and at the destination (ingress);
+* pod -> address: egress only; address -> pod: ingress only;
+* a direction that is open in the pod's namespace (or a namespace outside the intent) allows
+  everything; an isolated one allows the flows that match, plus the defaults (egress: DNS, API
+  server when asked; ingress: kubelet probes from the node networks);
+* cluster-wide rules come first, in order (metadata exceptions, metadata deny, ``cluster.rules``):
+  the first rule that matches a port decides it.
+
+``expected(normal, eps)`` -> ``{(src_id, dst_id): conns}`` for every pair with something allowed.
+No Ansible imports.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.policy import conns, selectors
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.policy.calico import metadata_allowed
+
+
+def address_in(address, block):
+    addr = ipaddress.ip_address(address)
+    net = ipaddress.ip_network(block["cidr"])
+    if addr.version != net.version or addr not in net:
+        return False
+    return not any(addr in ipaddress.ip_network(e) for e in block.get("except") or [])
+
+
+def matches(peer, ep, ns_labels):
+    """Whether endpoint ``ep`` (pod or address) is selected by an intent peer."""
+    if "ipBlock" in peer:
+        return "address" in ep and address_in(ep["address"], peer["ipBlock"])
+    if "address" in ep:
+        return False
+    if peer["namespace"] is not None and peer["namespace"] != ep["namespace"]:
+        return False
+    if peer["namespaceSelector"] is not None and not selectors.matches(
+            peer["namespaceSelector"], ns_labels.get(ep["namespace"], {})):
+        return False
+    return peer["podSelector"] is None or selectors.matches(peer["podSelector"], ep["labels"])
+
+
+def _flows(normal, src, dst, ns_labels):
+    out = {}
+    for flow in normal["flows"]:
+        if matches(flow["from"], src, ns_labels) and matches(flow["to"], dst, ns_labels):
+            out = conns.union(out, conns.from_ports(flow["ports"]))
+    return out
+
+
+def _cluster_rules(normal, direction):
+    """[(action, peer side match function args)] in evaluation order."""
+    cluster = normal["cluster"]
+    rules = []
+    if direction == "egress" and cluster["metadata"]:
+        meta = {"ipBlock": {"cidr": str(ipaddress.ip_network(cluster["metadata"]["address"])), "except": []}}
+        for flow in normal["flows"]:
+            if metadata_allowed(flow, cluster["metadata"]["address"]):
+                rules.append(("Allow", flow["from"], meta, flow["ports"]))
+        rules.append(("Deny", None, meta, None))
+    for rule in cluster["rules"]:
+        if rule["direction"] == direction:
+            rules.append((rule["action"], None, {"ipBlock": rule["ipBlock"]}, rule["ports"]))
+    return rules
+
+
+def _apply_cluster(rules, pod, address, ns_labels, base):
+    allowed, remaining = {}, dict(conns.ALL)
+    for action, pod_peer, ip_peer, ports in rules:
+        if pod_peer is not None and not matches(pod_peer, pod, ns_labels):
+            continue
+        if not matches(ip_peer, address, ns_labels):
+            continue
+        hit = conns.intersect(remaining, conns.from_ports(ports))
+        if action == "Allow":
+            allowed = conns.union(allowed, hit)
+        remaining = conns.subtract(remaining, hit)
+    return conns.union(allowed, conns.intersect(remaining, base))
+
+
+def _egress(normal, src, dst, ns_labels):
+    spec = normal["namespaces"].get(src["namespace"])
+    if spec is None or not spec["egress"]:
+        base = dict(conns.ALL)
+    else:
+        base = _flows(normal, src, dst, ns_labels)
+        cluster = normal["cluster"]
+        dns = cluster["dns"]
+        if dns and (("address" in dst and dns.get("address") and ipaddress.ip_address(dst["address"])
+                     == ipaddress.ip_address(dns["address"]))
+                    or ("address" not in dst and dst["namespace"] == dns["namespace"]
+                        and selectors.matches(dns["podSelector"], dst["labels"]))):
+            base = conns.union(base, conns.from_ports(dns["ports"]))
+        if spec["api_server"] and "address" in dst and any(
+                address_in(dst["address"], {"cidr": c}) for c in cluster["api_server"]["cidrs"]):
+            base = conns.union(base, conns.from_ports(cluster["api_server"]["ports"]))
+    if "address" in dst:
+        return _apply_cluster(_cluster_rules(normal, "egress"), src, dst, ns_labels, base)
+    return base
+
+
+def _ingress(normal, src, dst, ns_labels):
+    spec = normal["namespaces"].get(dst["namespace"])
+    if spec is None or not spec["ingress"]:
+        base = dict(conns.ALL)
+    else:
+        base = _flows(normal, src, dst, ns_labels)
+        probes = normal["cluster"]["probes"]
+        if probes and "address" in src and any(address_in(src["address"], {"cidr": c}) for c in probes["cidrs"]):
+            base = conns.union(base, conns.from_ports(probes["ports"]))
+    if "address" in src:
+        return _apply_cluster(_cluster_rules(normal, "ingress"), dst, src, ns_labels, base)
+    return base
+
+
+def expected(normal, eps):
+    ns_labels = eps["namespaces"]
+    out = {}
+    for src in eps["pods"] + eps["addresses"]:
+        for dst in eps["pods"] + eps["addresses"]:
+            if src["id"] == dst["id"] or ("address" in src and "address" in dst):
+                continue
+            if "address" in dst:
+                allowed = _egress(normal, src, dst, ns_labels)
+            elif "address" in src:
+                allowed = _ingress(normal, src, dst, ns_labels)
+            else:
+                allowed = conns.intersect(_egress(normal, src, dst, ns_labels), _ingress(normal, src, dst, ns_labels))
+            if allowed:
+                out[(src["id"], dst["id"])] = allowed
+    return out
