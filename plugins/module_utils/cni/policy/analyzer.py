@@ -79,7 +79,7 @@ def _protocols(text):
 
 def parse_cube(cube):
     """``protocols:TCP, UDP,dst_ports:53,80-90`` -> connection set."""
-    match = re.match(r"^(?:protocols:(?P<p>.*?))?(?:,?dst_ports:(?P<d>[0-9,\-]+))?$", cube)
+    match = re.match(r"^(?:protocols:(?P<p>[^:]*?))?(?:,?dst_ports:(?P<d>[0-9,\-]+))?$", cube)
     if not cube or not match:
         raise AnalyzerError("analyzer connection cube not understood: {%s}" % cube)
     protos = _protocols(match.group("p")) if match.group("p") is not None else set(conns.PORT_PROTOCOLS)

@@ -22,15 +22,21 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.policy impor
     analyzer, calico, conns, endpoints, expected)
 
 
-def write_inputs(workdir, objects, eps, dump):
-    """Write policies.yaml, pods.yaml, namespaces.yaml; return their paths."""
-    pods, namespaces = endpoints.as_objects(eps)
+def write_files(workdir, files, dump):
+    """Write ``{name: [objects]}`` into ``workdir``; return ``{name: path}``."""
     paths = {}
-    for name, docs in (("policies.yaml", calico.analyzer_view(objects)), ("pods.yaml", [pods]), ("namespaces.yaml", [namespaces])):
+    for name, docs in files.items():
         paths[name] = os.path.join(workdir, name)
         with open(paths[name], "w") as handle:
             handle.write(dump(docs) if docs else "")
     return paths
+
+
+def write_inputs(workdir, objects, eps, dump):
+    """Write policies.yaml, pods.yaml, namespaces.yaml (the analyzer's view); return their paths."""
+    pods, namespaces = endpoints.as_objects(eps)
+    return write_files(workdir, {"policies.yaml": calico.analyzer_view(objects), "pods.yaml": [pods],
+                                 "namespaces.yaml": [namespaces]}, dump)
 
 
 def connectivity(nca, paths, query="--connectivity", extra=()):
@@ -96,7 +102,14 @@ def prove(normal, objects, nca, workdir, dump, explain_limit=5):
     eps = endpoints.endpoints(normal)
     paths = write_inputs(workdir, objects, eps, dump)
     out, err, _rc, wall = connectivity(nca, paths, extra=["-o", "txt_no_fw_rules"])
-    got = analyzer.connectivity_by_endpoint(analyzer.parse_connectivity(out), eps)
+    result = judge(normal, eps, analyzer.parse_connectivity(out), nca, paths, explain_limit)
+    result.update(analyzer_seconds=analyzer.analyzer_seconds(out + err), analyzer_wall_seconds=round(wall, 3))
+    return result
+
+
+def judge(normal, eps, lines, nca, paths, explain_limit=5):
+    """Compare the analyzer's ``lines`` (over ``eps``, inputs at ``paths``) with the intent."""
+    got = analyzer.connectivity_by_endpoint(lines, eps)
     want = expected.expected(normal, eps)
     by_id = dict((e["id"], e) for e in eps["pods"] + eps["addresses"])
     differences = []
@@ -104,8 +117,7 @@ def prove(normal, objects, nca, workdir, dump, explain_limit=5):
         explained = _explain(nca, paths, by_id[s], by_id[d]) if i < explain_limit else None
         differences.append({"kind": kind, "source": s, "destination": d, "connections": conns.fmt(allowed),
                             "cause": _cause(kind, normal, by_id[s], by_id[d], eps, explained)})
-    return {"ok": not differences, "differences": differences, "expected": want, "actual": got, "endpoints": eps,
-            "analyzer_seconds": analyzer.analyzer_seconds(out + err), "analyzer_wall_seconds": round(wall, 3)}
+    return {"ok": not differences, "differences": differences, "expected": want, "actual": got, "endpoints": eps}
 
 
 def difference_lines(differences):
