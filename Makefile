@@ -24,7 +24,7 @@ endif
 
 RELEASES := bookworm trixie forky
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
-APT_PACKAGES := podman runc debootstrap uidmap slirp4netns iproute2 rsync shellcheck python3-venv git make
+APT_PACKAGES := podman runc debootstrap uidmap slirp4netns iproute2 rsync shellcheck python3-venv git make graphviz
 
 .PHONY: help deps venv images lab-up lab-down demo docs quick unit sanity lint molecule collection faults test bench build clean
 

@@ -154,7 +154,7 @@ proof:
     allowed_pairs: {description: Number of endpoint pairs with some connection allowed, type: int}
     analyzer_seconds: {description: The analyzer's own run time, type: float}
 matrix:
-  description: The proven connectivity, one line per allowed pair (C(source -> destination: connections)).
+  description: "The proven connectivity, one line per allowed pair (C(source -> destination: connections))."
   returned: success
   type: list
   elements: str
@@ -170,51 +170,44 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
-from ansible_collections.kubelayer.runtime.plugins.module_utils.atomic import write_atomic
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import problems as common_problems
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.files import HostFileError, HostFiles, read_text
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.policy import (
     analyzer, calico, compile as policy_compile, intent as policy_intent, matrix, prove as policy_prove, render)
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import gitops, schema
 
 
-def _fail(module, what, problems, tail="", **extra):
-    module.fail_json(msg="network_policy: %d %s%s%s:\n- %s" % (len(problems), what, "" if len(problems) == 1 else "s",
-                                                              tail, "\n- ".join(problems)), problems=problems, **extra)
-
-
-def _read(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8")
-    except (IOError, OSError):
-        return None
+def _fail(module, problems, **extra):
+    common_problems.fail(module, "network_policy", problems, **extra)
 
 
 def _crds(module, paths):
     out = []
     for path in paths:
-        text = _read(path)
+        text = read_text(path)
         if text is None:
-            _fail(module, "problem", ["crds: cannot read %s" % path])
+            _fail(module, ["crds: cannot read %s" % path])
         try:
             out.extend(d for d in gitops.load_documents(text, source=path) if d.get("kind") == "CustomResourceDefinition")
         except gitops.ManifestError as exc:
-            _fail(module, "problem", ["crds: %s" % p for p in exc.problems])
+            _fail(module, ["crds: %s" % p for p in exc.problems])
     return out
 
 
 def _prove(module, normal, objects):
     nca = analyzer.find_nca(module.params["analyzer"])
     if nca is None:
-        _fail(module, "problem", ["analyzer: " + analyzer.INSTALL_HINT])
+        _fail(module, ["analyzer: " + analyzer.INSTALL_HINT])
     try:
         proof = policy_prove.prove(normal, objects, nca, module.tmpdir, gitops.dump_documents,
                                    explain_limit=module.params["explain_limit"])
     except analyzer.AnalyzerError as exc:
-        _fail(module, "problem", ["analyzer: %s" % to_native(exc)])
+        _fail(module, ["analyzer: %s" % to_native(exc)])
     if not proof["ok"]:
         lines = policy_prove.difference_lines(proof["differences"])
-        _fail(module, "difference", lines, tail=" between the intent and the analyzer; nothing written",
-              differences=lines)
+        module.fail_json(msg="network_policy: %d difference%s between the intent and the analyzer; nothing written:\n- %s"
+                         % (len(lines), "" if len(lines) == 1 else "s", "\n- ".join(lines)),
+                         problems=["intent: %s" % line for line in lines], differences=lines)
     return proof
 
 
@@ -233,22 +226,26 @@ def _svg(module, dot_text):
 
 
 def _sync(module, dest, wanted):
-    written, diffs = [], []
+    """Write the wanted files and remove the owned ones not wanted, through the one safe write path."""
+    files = HostFiles(check_mode=module.check_mode, prefix=".kubelayer-netpol.")
+    diffs = []
     for name in render.OWNED:
         path = os.path.join(dest, name)
-        current = _read(path)
-        if current == wanted.get(name):
-            continue
-        written.append(path)
-        diffs.append({"before_header": path, "after_header": path, "before": current or "",
-                      "after": wanted.get(name) or ""})
-        if module.check_mode:
-            continue
         if wanted.get(name) is None:
-            os.unlink(path)
+            change = files.absent("dest", path)
         else:
-            write_atomic(module, path, to_bytes(wanted[name]), 0o644, prefix=".kubelayer-netpol.")
-    return written, diffs
+            change = files.file("dest", path, to_bytes(wanted[name]), 0o644)
+        if change is not None:
+            diffs.append({"before_header": path, "after_header": path,
+                          "before": (change.before or b"").decode("utf-8", "replace"), "after": wanted.get(name) or ""})
+    problems = files.problems()
+    if problems:
+        _fail(module, problems)
+    try:
+        files.commit()
+    except HostFileError as exc:
+        _fail(module, [exc.problem])
+    return [c.path for c in files.changes], diffs
 
 
 def main():
@@ -277,19 +274,19 @@ def main():
                          exception=to_native(schema.SCHEMA_IMPORT_ERROR))
     dest = p["dest"]
     if os.path.exists(dest) and not os.path.isdir(dest):
-        _fail(module, "problem", ["dest: %s exists and is not a directory" % dest])
+        _fail(module, ["dest: %s exists and is not a directory" % dest])
     try:
         merged = policy_intent.with_namespaces(p["intent"], p["isolate_namespaces"])
         normal = policy_intent.normalize(merged, dns_address=p["dns_address"])
     except policy_intent.IntentError as exc:
-        _fail(module, "problem", exc.problems)
+        _fail(module, exc.problems)
     policies = policy_compile.namespace_policies(normal)
     global_policies = calico.global_policies(normal)
     if p["validate"]:
         invalid = schema.validate_objects(policies + global_policies, crds=_crds(module, p["crds"]),
                                           k8s_version=p["k8s_version"])
         if invalid:
-            _fail(module, "object problem", invalid)
+            _fail(module, invalid)
     proof = _prove(module, normal, policies + global_policies) if p["prove"] else None
     wanted = render.tree(policies, global_policies, p["mode"], proof)
     svg = _svg(module, wanted.get(render.DOT_FILE))

@@ -118,6 +118,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import problems as common_problems
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.files import read_text
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.policy import (
     analyzer, audit as policy_audit, intent as policy_intent, prove as policy_prove)
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import gitops
@@ -126,8 +128,7 @@ _SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def _fail(module, problems, **extra):
-    module.fail_json(msg="network_policy_audit: %d problem%s:\n- %s" % (
-        len(problems), "" if len(problems) == 1 else "s", "\n- ".join(problems)), problems=problems, **extra)
+    common_problems.fail(module, "network_policy_audit", problems, **extra)
 
 
 def read_docs(module, src):
@@ -140,11 +141,12 @@ def read_docs(module, src):
         _fail(module, ["src: %s is neither a directory nor a file" % src])
     docs, problems = [], []
     for path in paths:
+        text = read_text(path, strict=True)
+        if text is None:
+            problems.append("src: cannot read %s as UTF-8 text" % path)
+            continue
         try:
-            with open(path, "rb") as handle:
-                docs.extend(gitops.load_documents(handle.read().decode("utf-8"), source=path))
-        except (IOError, OSError, UnicodeDecodeError) as exc:
-            problems.append("src: cannot read %s: %s" % (path, to_native(exc)))
+            docs.extend(gitops.load_documents(text, source=path))
         except gitops.ManifestError as exc:
             problems.extend("src: %s" % p for p in exc.problems)
     if problems:

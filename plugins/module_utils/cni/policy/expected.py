@@ -50,12 +50,21 @@ def matches(peer, ep, ns_labels):
     return peer["podSelector"] is None or selectors.matches(peer["podSelector"], ep["labels"])
 
 
-def _flows(normal, src, dst, ns_labels):
-    out = {}
-    for flow in normal["flows"]:
-        if matches(flow["from"], src, ns_labels) and matches(flow["to"], dst, ns_labels):
-            out = conns.union(out, conns.from_ports(flow["ports"]))
-    return out
+class _Index(object):
+    """Which flows select each endpoint as source and as destination (so a pair costs a set intersection)."""
+
+    def __init__(self, normal, eps):
+        self.ports = [conns.from_ports(f["ports"]) for f in normal["flows"]]
+        self.sources, self.targets = {}, {}
+        for ep in eps["pods"] + eps["addresses"]:
+            self.sources[ep["id"]] = frozenset(i for i, f in enumerate(normal["flows"])
+                                               if matches(f["from"], ep, eps["namespaces"]))
+            self.targets[ep["id"]] = frozenset(i for i, f in enumerate(normal["flows"])
+                                               if matches(f["to"], ep, eps["namespaces"]))
+
+    def flows(self, src, dst):
+        hits = self.sources[src["id"]] & self.targets[dst["id"]]
+        return conns.union(*[self.ports[i] for i in sorted(hits)]) if hits else {}
 
 
 def _cluster_rules(normal, direction):
@@ -88,12 +97,12 @@ def _apply_cluster(rules, pod, address, ns_labels, base):
     return conns.union(allowed, conns.intersect(remaining, base))
 
 
-def _egress(normal, src, dst, ns_labels):
+def _egress(normal, src, dst, ns_labels, index):
     spec = normal["namespaces"].get(src["namespace"])
     if spec is None or not spec["egress"]:
         base = dict(conns.ALL)
     else:
-        base = _flows(normal, src, dst, ns_labels)
+        base = index.flows(src, dst)
         cluster = normal["cluster"]
         dns = cluster["dns"]
         if dns and (("address" in dst and dns.get("address") and ipaddress.ip_address(dst["address"])
@@ -109,12 +118,12 @@ def _egress(normal, src, dst, ns_labels):
     return base
 
 
-def _ingress(normal, src, dst, ns_labels):
+def _ingress(normal, src, dst, ns_labels, index):
     spec = normal["namespaces"].get(dst["namespace"])
     if spec is None or not spec["ingress"]:
         base = dict(conns.ALL)
     else:
-        base = _flows(normal, src, dst, ns_labels)
+        base = index.flows(src, dst)
         probes = normal["cluster"]["probes"]
         if probes and "address" in src and any(address_in(src["address"], {"cidr": c}) for c in probes["cidrs"]):
             base = conns.union(base, conns.from_ports(probes["ports"]))
@@ -125,17 +134,19 @@ def _ingress(normal, src, dst, ns_labels):
 
 def expected(normal, eps):
     ns_labels = eps["namespaces"]
+    index = _Index(normal, eps)
     out = {}
     for src in eps["pods"] + eps["addresses"]:
         for dst in eps["pods"] + eps["addresses"]:
             if src["id"] == dst["id"] or ("address" in src and "address" in dst):
                 continue
             if "address" in dst:
-                allowed = _egress(normal, src, dst, ns_labels)
+                allowed = _egress(normal, src, dst, ns_labels, index)
             elif "address" in src:
-                allowed = _ingress(normal, src, dst, ns_labels)
+                allowed = _ingress(normal, src, dst, ns_labels, index)
             else:
-                allowed = conns.intersect(_egress(normal, src, dst, ns_labels), _ingress(normal, src, dst, ns_labels))
+                egress = _egress(normal, src, dst, ns_labels, index)
+                allowed = conns.intersect(egress, _ingress(normal, src, dst, ns_labels, index)) if egress else {}
             if allowed:
                 out[(src["id"], dst["id"])] = allowed
     return out

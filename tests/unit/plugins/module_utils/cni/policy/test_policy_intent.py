@@ -27,8 +27,8 @@ def test_every_problem_has_its_path():
         "flows": [
             {"name": "f", "from": {"workload": "missing"}, "to": {"ipBlock": {"cidr": "10.0.0.1/8"}},
              "ports": [{"protocol": "ICMP", "port": "http"}, {"port": 90, "endPort": 80}]},
-            {"name": "f", "from": {"namespace": "ok", "workload": "w"}, "to": {"ipBlock": {"cidr": "10.0.0.0/8",
-                                                                                            "except": ["11.0.0.0/8"]}}},
+            {"name": "f", "from": {"namespace": "ok", "workload": "w"},
+             "to": {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["11.0.0.0/8"]}}},
             {"name": "g", "from": {"ipBlock": {"cidr": "1.0.0.0/8"}}, "to": {"ipBlock": {"cidr": "2.0.0.0/8"}}},
         ],
         "cluster": {"api_server": {}, "rules": [{"name": "r", "action": "Drop", "to": {"namespace": "ok"}}],

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 """The proof with the real analyzer (network-config-analyzer from requirements.txt) and its output parser."""
 import copy
+import tempfile
 
 import pytest
 
@@ -87,8 +88,5 @@ def test_missing_metadata_deny_is_over_permissive():
            "explained (explain limit reached))" in lines
 
 
-
-
 def _tmp():
-    import tempfile
     return tempfile.mkdtemp(prefix="kl-policy-")
