@@ -131,8 +131,8 @@ def main():
     for r in rows:
         if "proof_ok" in r:
             proof = "ok" if r["proof_ok"] else "%d differences" % r["differences"]
-            tail = "%s | %.2f s | %s s | %.2f / %.2f s" % (proof, r["analyzer_wall_s"], r["analyzer_own_s"],
-                                                         r["prove_wall_s"], r["prove_cpu_s"])
+            tail = "%s | %.2f s | %s s | %.2f / %.2f s" % (
+                proof, r["analyzer_wall_s"], r["analyzer_own_s"], r["prove_wall_s"], r["prove_cpu_s"])
         else:
             tail = "%s | - | - | -" % r.get("analyzer_error", "not run")
         print("| %d | %d | %d | %d | %d | %.3f / %.3f s | %.3f / %.3f s | %s |" % (
