@@ -2,6 +2,8 @@
 """Compiled objects: stable names, deterministic, valid against the Kubernetes and Calico CRD schemas."""
 import os
 
+import pytest
+
 from kubelayer_paths import upstream_dir
 from policy_samples import DNS, three_tier
 
@@ -43,6 +45,7 @@ def test_names_and_layout():
     assert gnps[1]["spec"]["namespaceSelector"] == "kubernetes.io/metadata.name not in {'data', 'monitoring', 'shop'}"
 
 
+@pytest.mark.slow
 def test_deterministic_and_schema_valid():
     assert _objects() == _objects()
     with open(CANAL) as f:

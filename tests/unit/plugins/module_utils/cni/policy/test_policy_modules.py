@@ -13,6 +13,8 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.policy impor
 from ansible_collections.kubelayer.runtime.plugins.modules import network_policy, network_policy_audit
 
 CANAL = os.path.join(upstream_dir(), "calico-v3.32.1", "canal.yaml")
+# every test runs the module, most of them the analyzer (a process): left out of `make quick`
+pytestmark = pytest.mark.slow
 
 
 def run(capsys, module, check_mode=False, diff=False, **args):

@@ -47,6 +47,7 @@ def test_parser_on_real_output_shapes():
         "A is empty", "B is redundant"]
 
 
+@pytest.mark.slow
 def test_three_tier_is_proven_exactly():
     normal, objects = _compiled(three_tier())
     result = prove.prove(normal, objects, NCA, _tmp(), dump_documents)
@@ -65,6 +66,7 @@ def test_three_tier_is_proven_exactly():
     assert actual == expected.expected(normal, endpoints.endpoints(normal))
 
 
+@pytest.mark.slow
 def test_over_permissive_and_blocked_edits_are_refused():
     normal, objects = _compiled(three_tier())
     wrong = copy.deepcopy(objects)
@@ -79,6 +81,7 @@ def test_over_permissive_and_blocked_edits_are_refused():
     assert any("kubelayer-api-to-db-ingress" in line for line in lines), lines
 
 
+@pytest.mark.slow
 def test_missing_metadata_deny_is_over_permissive():
     normal, objects = _compiled(three_tier())
     without = [o for o in objects if o["kind"] != "GlobalNetworkPolicy"]
