@@ -185,6 +185,7 @@ def bench_merge(repeat):
     from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import (  # pylint: disable=import-outside-toplevel
         containerd_merge as cm,
         containerd_spec as cs,
+        containerd_versions as cv,
     )
     from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # pylint: disable=import-outside-toplevel
     import tomlkit  # pylint: disable=import-outside-toplevel
@@ -197,7 +198,7 @@ def bench_merge(repeat):
     rows = []
     for name, version_text, what in MERGE_CASES:
         text = (fixtures / name).read_text()
-        version = cs.parse_version(version_text)
+        version = cv.parse_version(version_text)
         first = cm.merge(text, spec, version, True)
         if first.problems:
             rows.append({"fixture": name, "version": version_text, "what": what, "error": "; ".join(first.problems)})

@@ -17,6 +17,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_merge as cm
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_spec as cs
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_versions as cv
 
 MODULE = "kubelayer.runtime.containerd_config"
 
@@ -71,10 +72,10 @@ class ActionModule(ActionBase):
 
         version = None
         requested = params.get("containerd_version")
-        installed = cs.parse_version(probe.get("containerd_version") or "")
+        installed = cv.parse_version(probe.get("containerd_version") or "")
         if requested:
-            version = cs.parse_version(requested)
-            if version is None or not cs._VERSION.match(requested.strip()):
+            version = cv.parse_version(requested)
+            if version is None or not cv.VERSION.match(requested.strip()):
                 problems.append("containerd_version: %r is not a containerd version such as 1.7.24 or 2.1"
                                 % (requested,))
                 version = None
@@ -100,8 +101,8 @@ class ActionModule(ActionBase):
                                        "checked with containerd config dump")
             else:
                 merged.warnings.append("validate: the node has containerd %s, the file is for %s; not checked "
-                                       "with containerd config dump" % (cs.format_version(installed),
-                                                                        cs.format_version(version)))
+                                       "with containerd config dump" % (cv.format_version(installed),
+                                                                        cv.format_version(version)))
             validate = False
 
         applied = self._execute_module(
@@ -118,7 +119,7 @@ class ActionModule(ActionBase):
         applied.pop("invocation", None)
         result.update(applied)
         result["config_version"] = merged.config_version
-        result["containerd_version"] = cs.format_version(version)
+        result["containerd_version"] = cv.format_version(version)
         if merged.file_version is not None and merged.file_version != merged.config_version:
             result["migrated_from"] = merged.file_version
         warnings = list(result.get("warnings") or []) + merged.warnings

@@ -96,7 +96,7 @@ def node_rows(hostvars, hosts, network=None):
     for host in hosts:
         hv = hostvars.get(host) or {}
         cri = hv.get("_kubelayer_cri") or hv.get("_containerd_probe") or {}
-        cfg = hv.get("_containerd_config_result") or {}
+        cfg = hv.get("containerd_config_result") or {}
         runtime = None
         if cri.get("runtime_name"):
             runtime = "%s %s" % (cri.get("runtime_name"), cri.get("runtime_version") or "")

@@ -89,8 +89,9 @@ options:
     description:
       - The runtime handler the CRI plugin uses without a RuntimeClass (C(default_runtime_name)).
       - Must be a key of O(runtimes) or a handler already in the file; C(runc) is added when missing.
+      - When not given, the file's own C(default_runtime_name) stays (for example V(nvidia) set by
+        C(nvidia-ctk runtime configure --set-as-default)); V(runc) when the file names none.
     type: str
-    default: runc
   runtimes:
     description:
       - Runtime handlers, name to settings. Names are RuntimeClass handlers, lowercase RFC 1123 labels.
@@ -244,8 +245,8 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 
-from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.containerd_spec import (
-    ARGUMENT_SPEC,
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.containerd_spec import ARGUMENT_SPEC
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.containerd_versions import (
     parse_version,
     format_version,
 )

@@ -28,29 +28,44 @@ except ImportError as exc:  # pragma: no cover - exercised only without tomlkit
     HAS_TOMLKIT = False
     TOMLKIT_IMPORT_ERROR = exc
 
-from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_spec as cs
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_runtimes as cr
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_settings as cset
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_tables as ct
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_versions as cv
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import toml_values as tv
 
-# version 1 short plugin names -> fully qualified IDs (containerd's v1 migration)
+# version 1 short plugin names -> fully qualified IDs (containerd 2.1.9/2.3.4 ``v1MigratePluginName``;
+# other names: ``*-service`` -> io.containerd.service.v1.<name>, anything else io.containerd.grpc.v1.<name>)
 V1_PLUGIN_IDS = {
     "cri": "io.containerd.grpc.v1.cri",
     "cgroups": "io.containerd.monitor.v1.cgroups",
     "linux": "io.containerd.runtime.v1.linux",
     "scheduler": "io.containerd.gc.v1.scheduler",
     "bolt": "io.containerd.metadata.v1.bolt",
+    "task": "io.containerd.runtime.v2.task",
     "opt": "io.containerd.internal.v1.opt",
     "restart": "io.containerd.internal.v1.restart",
-    "diff-service": "io.containerd.service.v1.diff-service",
-    "tasks-service": "io.containerd.service.v1.tasks-service",
-    "task": "io.containerd.runtime.v2.task",
-    "nri": "io.containerd.nri.v1.nri",
-    "overlayfs": "io.containerd.snapshotter.v1.overlayfs",
-    "native": "io.containerd.snapshotter.v1.native",
-    "btrfs": "io.containerd.snapshotter.v1.btrfs",
-    "zfs": "io.containerd.snapshotter.v1.zfs",
-    "devmapper": "io.containerd.snapshotter.v1.devmapper",
+    "tracing": "io.containerd.internal.v1.tracing",
+    "otlp": "io.containerd.tracing.processor.v1.otlp",
     "aufs": "io.containerd.snapshotter.v1.aufs",
-    "blockfile": "io.containerd.snapshotter.v1.blockfile",
+    "btrfs": "io.containerd.snapshotter.v1.btrfs",
+    "devmapper": "io.containerd.snapshotter.v1.devmapper",
+    "native": "io.containerd.snapshotter.v1.native",
+    "overlayfs": "io.containerd.snapshotter.v1.overlayfs",
+    "zfs": "io.containerd.snapshotter.v1.zfs",
 }
+
+# plugins that containerd 2.x renamed; each plugin's own ConfigMigration moves its table (containerd 2.1.9 and
+# 2.3.4: plugins/restart/monitor.go, core/metrics/cgroups/cgroups.go)
+PLUGIN_RENAMES_V3 = {
+    "io.containerd.internal.v1.restart": "io.containerd.monitor.container.v1.restart",
+    "io.containerd.monitor.v1.cgroups": "io.containerd.monitor.task.v1.cgroups",
+}
+TASK_PLUGIN = "io.containerd.runtime.v2.task"
+SHIM_MANAGER = "io.containerd.shim.v1.manager"
+# keys containerd 2.0 removed that the 2.x migration leaves behind (2.x then warns "Ignoring unknown key")
+REMOVED_TOP_KEYS_V3 = ("plugin_dir",)
+REMOVED_CRI_CONTAINERD_KEYS_V3 = ("no_pivot",)
 
 CRI_PLUGIN_IDS_1X = ("cri", "io.containerd.grpc.v1.cri")
 CRI_PLUGIN_IDS_2X = ("cri", "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime")
@@ -126,7 +141,7 @@ def _ensure_table(doc, path, problems, where):
         child = node[key]
         if not _is_table(child):
             problems.append("%s: cannot set %s: %s is a %s in the existing file, not a table"
-                            % (where, _dotted(path), _dotted(path[:i + 1]), cs.type_name(_plain(child))))
+                            % (where, _dotted(path), _dotted(path[:i + 1]), tv.type_name(_plain(child))))
             return None
         node = child
     return node
@@ -176,7 +191,7 @@ def _set(doc, path, value, problems, where):
     if isinstance(value, dict):
         if key in parent and not _is_table(parent[key]):
             problems.append("%s: cannot set %s: it is a %s in the existing file, not a table"
-                            % (where, _dotted(path), cs.type_name(_plain(parent[key]))))
+                            % (where, _dotted(path), tv.type_name(_plain(parent[key]))))
             return
         if key not in parent:
             parent[key] = _new_table(parent)
@@ -231,7 +246,7 @@ def _pop_empty(doc, path):
 def _dotted(path):
     out = []
     for key in path:
-        if cs._SEGMENT.match(key):
+        if tv.SEGMENT.match(key):
             out.append(key)
         else:
             out.append('"%s"' % key)
@@ -278,16 +293,24 @@ def file_version(doc):
     return value
 
 
+def v1_plugin_id(name, warnings):
+    """The full plugin ID of a version 1 short name, as containerd's v1MigratePluginName gives it."""
+    if name in V1_PLUGIN_IDS:
+        return V1_PLUGIN_IDS[name]
+    if name.endswith("-service"):
+        return "io.containerd.service.v1." + name
+    full = ("io.containerd.snapshotter.v1." if name in ("windows", "windows-lcow") else "io.containerd.grpc.v1.") + name
+    warnings.append("migration: ambiguous version 1 plugin %s, treated as %s (as containerd does)" % (name, full))
+    return full
+
+
 def _migrate_v1(doc, problems, warnings):
     plugins = _get(doc, ("plugins",))
     if plugins is not None and _is_table(plugins):
         for name in list(plugins.keys()):
             if "." in name:
                 continue
-            full = V1_PLUGIN_IDS.get(name)
-            if full is None:
-                problems.append("path: cannot migrate version 1 plugin table plugins.%s: unknown short plugin name" % name)
-                continue
+            full = v1_plugin_id(name, warnings)
             item = plugins[name]
             del plugins[name]
             if full in plugins:
@@ -304,10 +327,7 @@ def _migrate_v1(doc, problems, warnings):
         new = []
         for v in values:
             if isinstance(v, str) and "." not in v:
-                if v not in V1_PLUGIN_IDS:
-                    problems.append("path: cannot migrate %s entry %r: unknown short plugin name" % (key, v))
-                    continue
-                v = V1_PLUGIN_IDS[v]
+                v = v1_plugin_id(v, warnings)
             new.append(v)
         if not same_value(values, new):
             doc[key] = new
@@ -336,71 +356,143 @@ def _move(doc, src, dst, problems, warnings, where="path"):
     warnings.append("migration: %s dropped, %s already set" % (_dotted(src), _dotted(dst)))
 
 
-def _migrate_v2_to_v3(doc, version, problems, warnings):
-    cri = _get(doc, cs.CRI_V2)
-    if cri is not None and _is_table(cri):
-        base = cs.CRI_V2
-        containerd = _get(doc, base + ("containerd",))
-        if containerd is not None and _is_table(containerd):
-            for key in list(containerd.keys()):
-                src = base + ("containerd", key)
-                if key in cs.V2_IMAGE_KEYS_UNDER_CONTAINERD:
-                    _move(doc, src, cs.CRI_IMAGES + (key,), problems, warnings)
-                elif key in ("default_runtime", "untrusted_workload_runtime"):
-                    if not _trivial(containerd[key]):
-                        warnings.append("migration: containerd.%s was removed in containerd 2.0 and is dropped "
-                                        "(define the runtime under runtimes instead)" % key)
-                    _delete(doc, src)
-                elif key == "runtimes":
-                    _migrate_runtimes_v3(doc, src, warnings)
-                    _move(doc, src, cs.CRI_RUNTIME + ("containerd", "runtimes"), problems, warnings)
-                else:
-                    _move(doc, src, cs.CRI_RUNTIME + ("containerd", key), problems, warnings)
-            _pop_empty(doc, base + ("containerd",))
-        cri = _get(doc, base)
-        for key in list(cri.keys()):
-            src = base + (key,)
-            if key == "sandbox_image":
-                _move(doc, src, cs.CRI_IMAGES + ("pinned_images", "sandbox"), problems, warnings)
-            elif key == "registry":
-                configs = _get(doc, src + ("configs",))
-                if configs is not None and _is_table(configs):
-                    for host in list(configs.keys()):
-                        if _is_table(configs[host]) and "tls" in configs[host]:
-                            if not _trivial(configs[host]["tls"]):
-                                warnings.append("migration: registry.configs.\"%s\".tls is not supported by "
-                                                "containerd 2.x and is dropped; configure TLS in hosts.toml "
-                                                "under config_path" % host)
-                            del configs[host]["tls"]
-                        _pop_empty(doc, src + ("configs", host))
-                    _pop_empty(doc, src + ("configs",))
-                _move(doc, src, cs.CRI_IMAGES + ("registry",), problems, warnings)
-            elif key == "cni":
-                _move(doc, src, cs.CRI_RUNTIME + ("cni",), problems, warnings)
-                cni = _get(doc, cs.CRI_RUNTIME + ("cni",))
-                if cs.bin_dirs_supported(version) and cni is not None and "bin_dir" in cni:
-                    bin_dir = _plain(cni["bin_dir"])
-                    del cni["bin_dir"]
-                    if "bin_dirs" not in cni and bin_dir:
-                        cni["bin_dirs"] = [bin_dir]
-            elif key in cs.KNOWN_STREAMING_KEYS:
-                continue
-            elif key in cs.KNOWN_IMAGE_KEYS:
-                _move(doc, src, cs.CRI_IMAGES + (key,), problems, warnings)
-            elif key in ("systemd_cgroup", "disable_cgroup"):
-                if not _trivial(cri[key]):
-                    warnings.append("migration: %s was removed in containerd 2.0 and is dropped%s"
-                                    % (key, " (use cgroup_driver)" if key == "systemd_cgroup" else ""))
-                _delete(doc, src)
-            else:
-                _move(doc, src, cs.CRI_RUNTIME + (key,), problems, warnings)
-        _pop_empty(doc, base)
+def _migrate_cri_containerd_v3(doc, problems, warnings):
+    """CRI ``.containerd``: image keys to cri.v1.images, the rest to cri.v1.runtime; removed keys dropped."""
+    base = ct.CRI_V2 + ("containerd",)
+    containerd = _get(doc, base)
+    if containerd is None or not _is_table(containerd):
+        return
+    for key in list(containerd.keys()):
+        src = base + (key,)
+        if key in ct.V2_IMAGE_KEYS_UNDER_CONTAINERD:
+            _move(doc, src, ct.CRI_IMAGES + (key,), problems, warnings)
+        elif key in ("default_runtime", "untrusted_workload_runtime") + REMOVED_CRI_CONTAINERD_KEYS_V3:
+            if not _trivial(containerd[key]):
+                warnings.append("migration: containerd.%s was removed in containerd 2.0 and is dropped%s" % (
+                    key, "" if key in REMOVED_CRI_CONTAINERD_KEYS_V3 else " (define the runtime under runtimes instead)"))
+            _delete(doc, src)
+        elif key == "runtimes":
+            _migrate_runtimes_v3(doc, src, warnings)
+            _move(doc, src, ct.CRI_RUNTIME + ("containerd", "runtimes"), problems, warnings)
+        else:
+            _move(doc, src, ct.CRI_RUNTIME + ("containerd", key), problems, warnings)
+    _pop_empty(doc, base)
+
+
+def _drop_registry_tls(doc, src, warnings):
+    configs = _get(doc, src + ("configs",))
+    if configs is None or not _is_table(configs):
+        return
+    for host in list(configs.keys()):
+        if _is_table(configs[host]) and "tls" in configs[host]:
+            if not _trivial(configs[host]["tls"]):
+                warnings.append("migration: registry.configs.\"%s\".tls is not supported by containerd 2.x and is "
+                                "dropped; configure TLS in hosts.toml under config_path" % host)
+            del configs[host]["tls"]
+        _pop_empty(doc, src + ("configs", host))
+    _pop_empty(doc, src + ("configs",))
+
+
+def _migrate_cni_v3(doc, src, version, problems, warnings):
+    _move(doc, src, ct.CRI_RUNTIME + ("cni",), problems, warnings)
+    cni = _get(doc, ct.CRI_RUNTIME + ("cni",))
+    if cv.bin_dirs_supported(version) and cni is not None and "bin_dir" in cni:
+        bin_dir = _plain(cni["bin_dir"])
+        del cni["bin_dir"]
+        if "bin_dirs" not in cni and bin_dir:
+            cni["bin_dirs"] = [bin_dir]
+
+
+def _migrate_cri_v3(doc, version, problems, warnings):
+    """The CRI plugin's own ConfigMigration (plugins/cri/{cri,images/plugin,runtime/plugin}.go)."""
+    base = ct.CRI_V2
+    if _get(doc, base) is None or not _is_table(_get(doc, base)):
+        return
+    _migrate_cri_containerd_v3(doc, problems, warnings)
+    cri = _get(doc, base)
+    for key in list(cri.keys()):
+        src = base + (key,)
+        if key == "sandbox_image":
+            _move(doc, src, ct.CRI_IMAGES + ("pinned_images", "sandbox"), problems, warnings)
+        elif key == "registry":
+            _drop_registry_tls(doc, src, warnings)
+            _move(doc, src, ct.CRI_IMAGES + ("registry",), problems, warnings)
+        elif key == "cni":
+            _migrate_cni_v3(doc, src, version, problems, warnings)
+        elif key in ct.KNOWN_STREAMING_KEYS:
+            continue
+        elif key in ct.KNOWN_IMAGE_KEYS:
+            _move(doc, src, ct.CRI_IMAGES + (key,), problems, warnings)
+        elif key in ("systemd_cgroup", "disable_cgroup"):
+            if not _trivial(cri[key]):
+                warnings.append("migration: %s was removed in containerd 2.0 and is dropped%s"
+                                % (key, " (use cgroup_driver)" if key == "systemd_cgroup" else ""))
+            _delete(doc, src)
+        else:
+            _move(doc, src, ct.CRI_RUNTIME + (key,), problems, warnings)
+    _pop_empty(doc, base)
+
+
+def _migrate_sched_core(doc, problems, warnings):
+    """io.containerd.runtime.v2.task sched_core -> io.containerd.shim.v1.manager env SCHED_CORE=1
+    (core/runtime/v2/shim_manager.go). containerd replaces the manager table; an existing env is kept here."""
+    task = _get(doc, ("plugins", TASK_PLUGIN))
+    if task is None or not _is_table(task) or "sched_core" not in task:
+        return
+    value = _plain(task["sched_core"])
+    del task["sched_core"]
+    _pop_empty(doc, ("plugins", TASK_PLUGIN))
+    if not isinstance(value, bool):
+        warnings.append("migration: plugins.\"%s\".sched_core = %r is not a boolean and is dropped (as containerd "
+                        "does)" % (TASK_PLUGIN, value))
+        return
+    if not value:
+        return
+    env = _plain(_get(doc, ("plugins", SHIM_MANAGER, "env")) or [])
+    if not isinstance(env, list):
+        problems.append("path: plugins.\"%s\".env must be a list" % SHIM_MANAGER)
+        return
+    if "SCHED_CORE=1" not in env:
+        _set(doc, ("plugins", SHIM_MANAGER, "env"), list(env) + ["SCHED_CORE=1"], problems, "path")
+
+
+def _migrate_plugins_v3(doc, problems, warnings):
+    """The renamed plugins (restart, cgroups monitor), SCHED_CORE, and the keys containerd 2.0 removed."""
+    for old, new in sorted(PLUGIN_RENAMES_V3.items()):
+        _move(doc, ("plugins", old), ("plugins", new), problems, warnings)
+        _rename_disabled(doc, old, new, warnings)
+    _migrate_sched_core(doc, problems, warnings)
+    for key in REMOVED_TOP_KEYS_V3:
+        if key in doc:
+            if not _trivial(doc[key]):
+                warnings.append("migration: %s was removed in containerd 2.0 and is dropped" % key)
+            del doc[key]
     legacy = _get(doc, ("plugins", "io.containerd.runtime.v1.linux"))
     if legacy is not None:
         if not _trivial(legacy):
             warnings.append('migration: plugins."io.containerd.runtime.v1.linux" was removed in containerd 2.0 '
                             'and is dropped')
         _delete(doc, ("plugins", "io.containerd.runtime.v1.linux"))
+
+
+def _rename_disabled(doc, old, new, warnings):
+    """A disabled plugin keeps being disabled under its new name (containerd itself leaves the old name in
+    disabled_plugins, where it then disables nothing)."""
+    values = _plain(doc.get("disabled_plugins")) if "disabled_plugins" in doc else None
+    if not isinstance(values, list) or old not in values:
+        return
+    arr = doc["disabled_plugins"]
+    for i in reversed(range(len(values))):
+        if values[i] == old:
+            del arr[i]
+    if new not in values:
+        arr.append(new)
+    warnings.append("migration: disabled_plugins: %s is now %s; it stays disabled" % (old, new))
+
+
+def _migrate_v2_to_v3(doc, version, problems, warnings):
+    _migrate_cri_v3(doc, version, problems, warnings)
+    _migrate_plugins_v3(doc, problems, warnings)
     doc["version"] = 3
 
 
@@ -412,19 +504,13 @@ def _migrate_runtimes_v3(doc, path, warnings):
         handler = runtimes[name]
         if not _is_table(handler):
             continue
-        if "runtime_engine" in handler:
-            if not _trivial(handler["runtime_engine"]):
-                warnings.append("migration: runtimes.%s.runtime_engine was removed in containerd 2.0 and is dropped"
-                                % name)
-            del handler["runtime_engine"]
-        if "runtime_root" in handler:
-            root = _plain(handler["runtime_root"])
-            del handler["runtime_root"]
-            if root:
-                if "options" not in handler:
-                    handler["options"] = tomlkit.table()
-                if "Root" not in handler["options"]:
-                    handler["options"]["Root"] = root
+        for key in ("runtime_engine", "runtime_root"):
+            # 1.x used both only for io.containerd.runtime.v1.linux; 2.x has neither
+            if key in handler:
+                if not _trivial(handler[key]):
+                    warnings.append("migration: runtimes.%s.%s was removed in containerd 2.0 and is dropped"
+                                    % (name, key))
+                del handler[key]
         if "sandbox_mode" in handler:
             mode = handler["sandbox_mode"]
             del handler["sandbox_mode"]
@@ -438,6 +524,58 @@ def _migrate_runtimes_v3(doc, path, warnings):
             del options["CriuPath"]
 
 
+def _nonzero(values, keys):
+    return dict((k, values[k]) for k in keys if not _trivial(values.get(k)))
+
+
+def _grpc_plugins_v4(grpc):
+    out = {}
+    sizes = _nonzero(grpc, ("max_recv_message_size", "max_send_message_size"))
+    if grpc.get("address") or _nonzero(grpc, ("uid", "gid")) or sizes:
+        plugin = {}
+        if grpc.get("address"):
+            # legacy socket ownership: uid/gid come along even when 0
+            plugin.update(address=grpc["address"], uid=grpc.get("uid", 0), gid=grpc.get("gid", 0))
+        else:
+            plugin.update(_nonzero(grpc, ("uid", "gid")))
+        plugin.update(sizes)
+        out["io.containerd.server.v1.grpc"] = plugin
+    if grpc.get("tcp_address"):
+        plugin = {"address": grpc["tcp_address"]}
+        for key in ("tcp_tls_ca", "tcp_tls_cert", "tcp_tls_key", "tcp_tls_common_name"):
+            if grpc.get(key):
+                plugin[key[len("tcp_"):]] = grpc[key]
+        plugin.update(sizes)
+        out["io.containerd.server.v1.grpc-tcp"] = plugin
+    return out
+
+
+def _ttrpc_plugin_v4(ttrpc, grpc):
+    address, uid, gid = ttrpc.get("address") or "", ttrpc.get("uid") or 0, ttrpc.get("gid") or 0
+    if not address and grpc.get("address"):
+        address = "%s.ttrpc" % grpc["address"]
+        uid, gid = uid or grpc.get("uid") or 0, gid or grpc.get("gid") or 0
+    if address or uid or gid:
+        return {"io.containerd.server.v1.ttrpc": {"address": address, "uid": uid, "gid": gid}}
+    return {}
+
+
+def server_plugins_v4(sections):
+    """containerd 2.3's ``serviceMigrate`` (cmd/containerd/server/config/config.go, v2.3.4): the version 3
+    top-level [grpc], [ttrpc], [debug] and [metrics] values as server plugin tables."""
+    grpc, ttrpc, debug, metrics = (sections.get(s) or {} for s in SERVER_SECTIONS)
+    out = _grpc_plugins_v4(grpc)
+    out.update(_ttrpc_plugin_v4(ttrpc, grpc))
+    if debug.get("address"):
+        out["io.containerd.server.v1.debug"] = {"address": debug["address"], "uid": debug.get("uid", 0),
+                                                "gid": debug.get("gid", 0)}
+    if metrics.get("grpc_histogram") is True:
+        out["io.containerd.metrics.v1.grpc-prometheus"] = {"grpc_histogram": True}
+    if metrics.get("address"):
+        out["io.containerd.server.v1.metrics"] = {"address": metrics["address"]}
+    return out
+
+
 def _migrate_v3_to_v4(doc, problems, warnings):
     sections = {}
     for section in SERVER_SECTIONS:
@@ -447,38 +585,31 @@ def _migrate_v3_to_v4(doc, problems, warnings):
                 problems.append("path: top-level %s must be a table" % section)
                 continue
             sections[section] = _plain(item)
-    grpc = sections.get("grpc", {})
-    ttrpc = dict(sections.get("ttrpc", {}))
-    # before version 4 an unset ttrpc address follows the grpc one
-    if not ttrpc.get("address") and grpc.get("address") and isinstance(grpc.get("address"), str):
-        ttrpc["address"] = grpc["address"] + ".ttrpc"
-        for k in ("uid", "gid"):
-            if not ttrpc.get(k) and grpc.get(k):
-                ttrpc[k] = grpc[k]
-        sections["ttrpc"] = ttrpc
-    targets = {}
-    for section, values in sections.items():
-        for key, value in values.items():
-            where = cs.SERVER_V4[section].get(key)
-            if where is None:
-                warnings.append("migration: %s.%s has no version 4 equivalent and is dropped" % (section, key))
-                continue
-            if _trivial(value):
-                continue
-            targets.setdefault(where[0], {})[where[1]] = value
+    known = {"grpc": set(ct.SERVER_V4["grpc"]), "ttrpc": set(ct.SERVER_V4["ttrpc"]),
+             "debug": set(ct.SERVER_V4["debug"]), "metrics": set(ct.SERVER_V4["metrics"])}
+    for section, values in sorted(sections.items()):
+        stays = ct.SERVER_V4_TOP_LEVEL.get(section, ())
+        for key in sorted(set(values) - known[section] - set(stays)):
+            warnings.append("migration: %s.%s has no version 4 equivalent and is dropped" % (section, key))
     for section in SERVER_SECTIONS:
-        _delete(doc, (section,))
-    for plugin in sorted(targets):
-        if _get(doc, ("plugins", plugin)) is not None:
-            # containerd keeps an existing server plugin section as it is
+        stays = ct.SERVER_V4_TOP_LEVEL.get(section, ())
+        table = _get(doc, (section,))
+        if table is None or not _is_table(table):
             continue
-        _set(doc, ("plugins", plugin), targets[plugin], problems, "path")
+        for key in list(table.keys()):
+            if key not in stays:
+                del table[key]
+        _pop_empty(doc, (section,))
+    for plugin, values in sorted(server_plugins_v4(sections).items()):
+        if _get(doc, ("plugins", plugin)) is None:
+            # containerd keeps an existing server plugin section as it is
+            _set(doc, ("plugins", plugin), values, problems, "path")
     doc["version"] = 4
 
 
 def migrate(doc, version, problems, warnings):
     """Bring ``doc`` to the config version of containerd ``version``; returns the file's version."""
-    target = cs.schema_version(version)
+    target = cv.schema_version(version)
     found = file_version(doc)
     if found is None:
         problems.append("path: the existing file's version = %r is not an integer" % (_plain(doc["version"]),))
@@ -486,7 +617,7 @@ def migrate(doc, version, problems, warnings):
     if found > target:
         problems.append("path: the existing file is config version %d, newer than containerd %s reads (version %d); "
                         "refusing to downgrade it (set containerd_version to the installed release, or remove the file)"
-                        % (found, cs.format_version(version), target))
+                        % (found, cv.format_version(version), target))
         return found
     if found < 1:
         problems.append("path: unknown config version %d" % found)
@@ -505,19 +636,19 @@ def migrate(doc, version, problems, warnings):
 
 
 def _runtimes_path(version):
-    return cs.option_path("runtimes", version)
+    return ct.option_path("runtimes", version)
 
 
 def _apply_runtimes(doc, spec, version, systemd, problems):
     runtimes = spec.get("runtimes") or {}
     base = _runtimes_path(version)
     for name in sorted(runtimes):
-        handler, options = cs.effective_runtime(name, runtimes[name], systemd)
+        handler, options = cr.effective_runtime(name, runtimes[name], systemd)
         where = "runtimes.%s" % name
         hpath = base + (name,)
         _set(doc, hpath + ("runtime_type",), handler.pop("runtime_type"), problems, where)
         for key, value in handler.items():
-            real = cs.handler_key(key, version)
+            real = ct.handler_key(key, version)
             if real is None:
                 continue
             _set(doc, hpath + (real,), value, problems, where)
@@ -537,14 +668,17 @@ def _apply_cgroup_driver(doc, version, systemd, problems):
     runtimes = _runtime_table(doc, version)
     for name in list(runtimes.keys()):
         handler = runtimes[name]
-        if not _is_table(handler) or _plain(handler.get("runtime_type")) != cs.RUNC_TYPE:
+        if not _is_table(handler) or _plain(handler.get("runtime_type")) != cr.RUNC_TYPE:
             continue
+        options = handler.get("options")
+        if not systemd and (options is None or not _is_table(options) or "SystemdCgroup" not in options):
+            continue  # absent is false, containerd's default: nothing to write
         _set(doc, _runtimes_path(version) + (name, "options", "SystemdCgroup"), systemd, problems, "cgroup_driver")
 
 
 def _apply_cni_bin(doc, dirs, version, problems):
-    base = cs.option_path("cni_conf_dir", version)[:-1]
-    if cs.bin_dirs_supported(version):
+    base = ct.option_path("cni_conf_dir", version)[:-1]
+    if cv.bin_dirs_supported(version):
         _set(doc, base + ("bin_dirs",), list(dirs), problems, "cni_bin_dir")
         _delete(doc, base + ("bin_dir",))
     else:
@@ -580,32 +714,33 @@ def apply_spec(doc, spec, version, pid1_systemd, problems, warnings):
     for option in ("sandbox_image", "snapshotter", "config_path", "cni_conf_dir"):
         value = spec.get(option)
         if value is not None:
-            _set(doc, cs.option_path(option, version), value, problems, option)
+            _set(doc, ct.option_path(option, version), value, problems, option)
     bin_dir = spec.get("cni_bin_dir")
     if bin_dir:
         _apply_cni_bin(doc, bin_dir if isinstance(bin_dir, list) else [bin_dir], version, problems)
 
     _apply_runtimes(doc, spec, version, systemd, problems)
 
-    default = spec.get("default_runtime") or "runc"
+    # the node's own default runtime stays unless the spec names one (nvidia-ctk --set-as-default)
+    default = spec.get("default_runtime") or _plain(_get(doc, ct.option_path("default_runtime", version))) or "runc"
     runtimes = _runtime_table(doc, version)
     if default not in runtimes:
         if default == "runc":
-            handler, options = cs.effective_runtime("runc", {"kind": "runc"}, systemd)
+            handler, options = cr.effective_runtime("runc", {"kind": "runc"}, systemd)
             _set(doc, _runtimes_path(version) + ("runc",), {"runtime_type": handler["runtime_type"]}, problems,
                  "default_runtime")
             if options:
                 _set(doc, _runtimes_path(version) + ("runc", "options"), options, problems, "default_runtime")
         else:
             problems.append("default_runtime: %r is defined neither in runtimes nor in the existing file" % default)
-    _set(doc, cs.option_path("default_runtime", version), default, problems, "default_runtime")
+    _set(doc, ct.option_path("default_runtime", version), default, problems, "default_runtime")
 
     if systemd is not None:
         _apply_cgroup_driver(doc, version, systemd, problems)
 
     settings = spec.get("settings") or {}
     for name in sorted(settings):
-        path, why = cs.setting_path(name, version)
+        path, why = cset.setting_path(name, version)
         if why:
             problems.append("settings: %r: %s" % (name, why))
             continue
@@ -623,7 +758,7 @@ def check_candidate(data, version, spec):
     problems = []
     warnings = []
     rpath = _runtimes_path(version)
-    default = _get(data, cs.option_path("default_runtime", version))
+    default = _get(data, ct.option_path("default_runtime", version))
     runtimes = _get(data, rpath) or {}
     if default is not None and default not in runtimes:
         problems.append("default_runtime: %r names no runtime handler in the resulting file" % (default,))
@@ -633,33 +768,34 @@ def check_candidate(data, version, spec):
             continue
         if not handler.get("runtime_type"):
             warnings.append("runtimes: handler %r in the file has no runtime_type" % (name,))
-    registry = _get(data, cs.option_path("config_path", version)[:-1]) or {}
+    registry = _get(data, ct.option_path("config_path", version)[:-1]) or {}
     if registry.get("config_path") and registry.get("mirrors"):
         problems.append("config_path: registry mirrors and config_path are both set in the resulting file; "
                         "containerd's CRI plugin refuses that (remove registry.mirrors, use hosts.toml)")
-    cni = _get(data, cs.option_path("cni_conf_dir", version)[:-1]) or {}
+    cni = _get(data, ct.option_path("cni_conf_dir", version)[:-1]) or {}
     if cni.get("bin_dir") and cni.get("bin_dirs"):
         problems.append("cni_bin_dir: bin_dir and bin_dirs are both set in the resulting file")
-    if cni.get("bin_dirs") and not cs.bin_dirs_supported(version):
+    if cni.get("bin_dirs") and not cv.bin_dirs_supported(version):
         problems.append("cni_bin_dir: bin_dirs is set but containerd %s ignores it (needs 2.1+)"
-                        % cs.format_version(version))
+                        % cv.format_version(version))
     disabled = data.get("disabled_plugins") or []
     ids = CRI_PLUGIN_IDS_2X if version[0] >= 2 else CRI_PLUGIN_IDS_1X
     for plugin in disabled:
         if plugin in ids:
             problems.append("path: disabled_plugins still disables %s" % plugin)
-    if cs.schema_version(version) >= 4:
+    if cv.schema_version(version) >= 4:
         for section in SERVER_SECTIONS:
-            if section in data:
+            moved = set(data.get(section) or {}) - set(ct.SERVER_V4_TOP_LEVEL.get(section, ()))
+            if section in data and moved:
                 warnings.append("path: containerd %s ignores the top-level [%s] table of a version 4 file; use the "
                                 "server.%s.<key> settings (io.containerd.server.v1.* plugins)"
-                                % (cs.format_version(version), section, section))
+                                % (cv.format_version(version), section, section))
     if version[0] < 2:
         plugins = data.get("plugins") or {}
         for plugin in ("io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"):
             if plugin in plugins:
                 warnings.append('path: plugins."%s" is a containerd 2.x table; containerd %s ignores it'
-                                % (plugin, cs.format_version(version)))
+                                % (plugin, cv.format_version(version)))
         if data.get("imports"):
             warnings.append("path: the file imports %s; on containerd 1.x a drop-in that names the CRI plugin "
                             "replaces the whole CRI table written here" % ", ".join(map(str, data["imports"])))
@@ -678,7 +814,7 @@ def _parse_back(text):
 
 def merge(existing_text, spec, version, pid1_systemd=True):
     """Merge ``spec`` (module options) into ``existing_text`` for containerd ``version``."""
-    result = MergeResult(config_version=cs.schema_version(version))
+    result = MergeResult(config_version=cv.schema_version(version))
     if not HAS_TOMLKIT:
         result.problems.append("the tomlkit Python library is required on the controller: %s" % TOMLKIT_IMPORT_ERROR)
         return result

@@ -11,7 +11,8 @@ import pytest
 import tomlkit
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_merge as cm
-from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_spec as cs
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_tables as ct
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_versions as cv
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "containerd")
 
@@ -149,7 +150,7 @@ PLACEMENT = {
         (("plugins", CRI, "stream_server_port"), "10010"),
         (("plugins", "io.containerd.server.v1.grpc", "max_recv_message_size"), 33554432),
         (("plugins", "io.containerd.server.v1.grpc-tcp", "address"), "127.0.0.1:9000"),
-        (("plugins", "io.containerd.server.v1.debug", "level"), "debug"),
+        (("debug", "level"), "debug"),  # containerd 2.3 keeps Debug.Level top level (only address/uid/gid moved)
         (("plugins", "io.containerd.server.v1.metrics", "address"), "127.0.0.1:1338"),
         (("plugins", "io.containerd.metrics.v1.grpc-prometheus", "grpc_histogram"), True),
         (("oom_score",), -999),
@@ -172,9 +173,10 @@ def test_every_managed_setting_lands_where_the_release_reads_it(version, start):
 def test_no_version2_cri_keys_left_on_2x(version):
     data = run(fixture("debian-packaged-config.toml"), version, **FULL)[1]
     cri = data["plugins"].get(CRI, {})
-    assert set(cri) <= set(cs.KNOWN_STREAMING_KEYS)
+    assert set(cri) <= set(ct.KNOWN_STREAMING_KEYS)
     if version >= (2, 3):
-        assert not set(data) & {"grpc", "ttrpc", "debug", "metrics"}
+        assert not set(data) & {"grpc", "ttrpc", "metrics"}
+        assert set(data.get("debug", {})) <= {"level", "format", "log_trace_id"}
 
 
 def test_v1_keeps_no_v3_tables_and_no_bin_dirs():
@@ -208,7 +210,7 @@ def test_containerd_io_disabled_cri_is_removed(version):
     result, data = run(fixture("containerd.io-disabled-cri.toml"), version)
     assert data["disabled_plugins"] == []
     assert result.file_version == 1
-    assert data["version"] == cs.schema_version(version)
+    assert data["version"] == cv.schema_version(version)
 
 
 def test_other_disabled_plugins_survive_and_short_names_are_qualified():
@@ -230,11 +232,11 @@ def test_2x_strips_every_cri_plugin_id():
 def test_default_configs_of_each_release_take_the_spec(name, version):
     result, data = run(fixture(name), version, sandbox_image="registry.k8s.io/pause:3.10", cgroup_driver="systemd",
                        config_path="/etc/containerd/certs.d")
-    assert result.file_version == cs.schema_version(version)
+    assert result.file_version == cv.schema_version(version)
     assert "migrated_from" not in result.__dict__
-    rpath = cs.option_path("runtimes", version)
+    rpath = ct.option_path("runtimes", version)
     assert at(data, *rpath)["runc"]["options"]["SystemdCgroup"] is True
-    assert at(data, *cs.option_path("sandbox_image", version)) == "registry.k8s.io/pause:3.10"
+    assert at(data, *ct.option_path("sandbox_image", version)) == "registry.k8s.io/pause:3.10"
     # only what the spec manages changed: same key set as the start file
     before = tomlkit.parse(fixture(name)).unwrap()
     assert _keys(before) == _keys(data)
@@ -264,7 +266,7 @@ def test_v1_6_defaults_migrated_to_2_0():
     # 1.6 has no sandbox_mode; 1.7 has it and it becomes sandboxer (test below)
     assert "default_runtime" not in plugins[RT]["containerd"]
     assert "systemd_cgroup" not in plugins[RT] and "disable_cgroup" not in plugins[RT]
-    assert set(plugins[CRI]) <= set(cs.KNOWN_STREAMING_KEYS)
+    assert set(plugins[CRI]) <= set(ct.KNOWN_STREAMING_KEYS)
     assert plugins[RT]["enable_selinux"] is False
     assert any("io.containerd.runtime.v1.linux" in w for w in result.warnings)
 
@@ -272,7 +274,8 @@ def test_v1_6_defaults_migrated_to_2_0():
 def test_v3_to_v4_moves_server_sections():
     result, data = run(fixture("default-2.1.9.toml"), V23)
     assert result.file_version == 3 and data["version"] == 4
-    assert not set(data) & {"grpc", "ttrpc", "debug", "metrics"}
+    assert not set(data) & {"grpc", "ttrpc", "metrics"}
+    assert set(data.get("debug", {})) <= {"level", "format", "log_trace_id"}
     plugins = data["plugins"]
     assert plugins["io.containerd.server.v1.grpc"]["address"] == "/run/containerd/containerd.sock"
     assert plugins["io.containerd.server.v1.grpc"]["max_recv_message_size"] == 16777216
@@ -387,11 +390,14 @@ def test_registry_tls_dropped_with_warning_on_2x():
     assert any("hosts.toml" in w for w in result.warnings)
 
 
-def test_runtime_root_becomes_options_root():
+def test_runtime_root_is_dropped_like_containerd_does():
+    # containerd 1.7 accepts runtime_root only for io.containerd.runtime.v1.linux; 2.x has no such key
     text = ('version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n'
             'runtime_type = "io.containerd.runc.v2"\nruntime_root = "/run/runc-root"\n')
-    data = run(text, V20)[1]
-    assert data["plugins"][RT]["containerd"]["runtimes"]["runc"]["options"]["Root"] == "/run/runc-root"
+    result, data = run(text, V20)
+    runc = data["plugins"][RT]["containerd"]["runtimes"]["runc"]
+    assert "runtime_root" not in runc and "Root" not in runc.get("options", {})
+    assert any("runtime_root was removed" in w for w in result.warnings)
 
 
 def test_v1_7_defaults_migrated_to_2_1_sandbox_mode_becomes_sandboxer():
@@ -405,7 +411,7 @@ def test_v1_7_defaults_migrated_to_2_1_sandbox_mode_becomes_sandboxer():
 @pytest.mark.parametrize("version", [V17, V21, V23])
 def test_new_file_layout_is_plain(version):
     result = run(None, version, sandbox_image="registry.k8s.io/pause:3.10", runtimes={"crun": {"kind": "crun"}})[0]
-    assert result.text.startswith("version = %d\n" % cs.schema_version(version))
+    assert result.text.startswith("version = %d\n" % cv.schema_version(version))
     # every header is followed directly by its first key, no stray blank lines or indents
     for block in result.text.split("\n\n")[1:]:
         lines = block.strip("\n").split("\n")
@@ -447,11 +453,11 @@ def test_odd_toml_shapes_merge_to_what_was_meant(name, version):
               runtimes={"crun": {"kind": "crun", "settings": {"pod_annotations": ["a"]}}},
               settings={"cri.registry.configs": {"r.example:5000": {"auth": {"username": "u"}}}})
     result, data = run(ODD_SHAPES[name], version, **kw)
-    rpath = cs.option_path("runtimes", version)
-    assert at(data, *cs.option_path("sandbox_image", version)) == "registry.k8s.io/pause:3.10"
+    rpath = ct.option_path("runtimes", version)
+    assert at(data, *ct.option_path("sandbox_image", version)) == "registry.k8s.io/pause:3.10"
     assert at(data, *rpath)["runc"]["options"]["SystemdCgroup"] is True
     assert at(data, *rpath)["crun"]["pod_annotations"] == ["a"]
-    assert at(data, *cs.option_path("config_path", version)[:-1])["configs"]["r.example:5000"]["auth"] == {"username": "u"}
+    assert at(data, *ct.option_path("config_path", version)[:-1])["configs"]["r.example:5000"]["auth"] == {"username": "u"}
     # nothing lands at the top level except what containerd has there
     assert set(data) <= {"version", "plugins", "grpc"}
     again = cm.merge(result.text, spec(**kw), version, True)

@@ -12,7 +12,11 @@ from hypothesis import HealthCheck, event, example, given, settings, strategies 
 from hypothesis_budget import examples
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_merge as cm
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_runtimes as cr
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_settings as cset
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_spec as cs
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_tables as ct
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_versions as cv
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "containerd")
 START_FILES = [None] + sorted(os.listdir(FIXTURES))
@@ -84,20 +88,20 @@ def expected_keys(spec, version, before):
     out = set()
     for option in ("sandbox_image", "config_path", "cni_bin_dir"):
         if spec.get(option) is not None:
-            out.add(cs.option_path(option, version))
-    rpath = cs.option_path("runtimes", version)
-    out.add(cs.option_path("default_runtime", version))
+            out.add(ct.option_path(option, version))
+    rpath = ct.option_path("runtimes", version)
+    out.add(ct.option_path("default_runtime", version))
     if "runc" not in (spec.get("runtimes") or {}):  # the default handler the merge adds
         out.add(rpath + ("runc", "runtime_type"))
         out.add(rpath + ("runc", "options", "SystemdCgroup"))  # every spec here manages the cgroup driver
     for name, rt in (spec.get("runtimes") or {}).items():
-        handler, options = cs.effective_runtime(name, rt, True)
+        handler, options = cr.effective_runtime(name, rt, True)
         for key in handler:
-            out.add(rpath + (name, cs.handler_key(key, version) if key != "runtime_type" else key))
+            out.add(rpath + (name, ct.handler_key(key, version) if key != "runtime_type" else key))
         for key in options:
             out.add(rpath + (name, "options", key))
     for name, value in (spec.get("settings") or {}).items():
-        path = cs.setting_path(name, version)[0]
+        path = cset.setting_path(name, version)[0]
         out |= _value_keys(path, value)
     full = set()
     for path in out | before:
@@ -134,7 +138,7 @@ def test_merge_is_idempotent(spec, version, start, systemd):
     second = cm.merge(first.text, spec, version, systemd)
     assert second.problems == []
     assert second.text == first.text
-    assert second.file_version == cs.schema_version(version)
+    assert second.file_version == cv.schema_version(version)
 
 
 VALID_RUNTIME_NAMES = st.sampled_from(["runc", "crun", "kata-qemu", "nvidia", "gvisor"])
@@ -245,8 +249,8 @@ def test_hostile_values_never_inject_keys():
 @settings(max_examples=examples(100), deadline=None)
 @given(name=TEXT)
 def test_runtime_names_outside_rfc1123_are_refused(name):
-    problem = cs.runtime_name_problem(name)
-    ok = bool(cs._RFC1123_LABEL.match(name)) and len(name) <= 63
+    problem = cr.runtime_name_problem(name)
+    ok = bool(cr.RFC1123_LABEL.match(name)) and len(name) <= 63
     assert (problem is None) == ok
     if any(c in name for c in ('\n', '"', "]")) or "/.." in name:
         assert problem is not None
@@ -255,7 +259,7 @@ def test_runtime_names_outside_rfc1123_are_refused(name):
 NAMES = st.sampled_from(["containerd", "runtimes", "runc", "options", "cni", "registry", "sandbox_image", "bin_dir",
                          "bin_dirs", "SystemdCgroup", "runtime_type", "default_runtime_name", "mirrors", "config_path",
                          "pinned_images", "sandbox", "address", "x", "tls", "configs", "snapshotter"])
-PLUGIN_IDS = st.sampled_from([cs.CRI_V2[1], cs.CRI_IMAGES[1], cs.CRI_RUNTIME[1], "io.containerd.internal.v1.opt",
+PLUGIN_IDS = st.sampled_from([ct.CRI_V2[1], ct.CRI_IMAGES[1], ct.CRI_RUNTIME[1], "io.containerd.internal.v1.opt",
                               "cri", "io.containerd.runtime.v1.linux", "io.containerd.server.v1.grpc"])
 TREE = st.recursive(st.one_of(st.booleans(), st.integers(-5, 5), st.sampled_from(["", "/a", "io.containerd.runc.v2"]),
                               st.lists(st.sampled_from(["/opt/cni/bin", "cri"]), max_size=2)),
@@ -292,13 +296,14 @@ def test_arbitrary_start_files_never_break_the_merge(text, version, systemd):
         assert all(isinstance(p, str) and p for p in result.problems)
         return
     data = tomlkit.parse(result.text).unwrap()
-    assert data["version"] == cs.schema_version(version)
+    assert data["version"] == cv.schema_version(version)
     assert not set(data.get("disabled_plugins", [])) & set(cm.CRI_PLUGIN_IDS_2X)
     allowed_top = set(tomlkit.parse(text).unwrap()) | {"version", "plugins"}
-    if cs.schema_version(version) >= 4 and (result.file_version or 0) < 4:
-        allowed_top -= {"grpc", "ttrpc", "debug", "metrics"}  # migrated into server plugins
+    if cv.schema_version(version) >= 4 and (result.file_version or 0) < 4:
+        allowed_top -= {"grpc", "ttrpc", "metrics"}  # migrated into server plugins
+        assert set(data.get("debug", {})) <= {"level", "format", "log_trace_id"}  # stay top level in 2.3
     assert set(data) <= allowed_top
-    if cs.schema_version(version) >= 4 and set(data) & {"grpc", "ttrpc", "debug", "metrics"}:
+    if cv.schema_version(version) >= 4 and set(data) & {"grpc", "ttrpc", "metrics"}:
         assert any("ignores the top-level" in w for w in result.warnings)
     again = cm.merge(result.text, spec, version, systemd)
     assert again.problems == [] and again.text == result.text

@@ -7,7 +7,12 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_runtimes as cr
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_settings as cset
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_spec as cs
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_tables as ct
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_versions as cv
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import image_ref as ir
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -21,7 +26,7 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import conta
     ("", None),
 ])
 def test_parse_version(text, expected):
-    assert cs.parse_version(text) == expected
+    assert cv.parse_version(text) == expected
 
 
 @pytest.mark.parametrize("version,schema", [
@@ -29,7 +34,7 @@ def test_parse_version(text, expected):
     ((2, 3, 0), 4), ((2, 4, 0), 4), ((3, 0, 0), 4),
 ])
 def test_schema_version(version, schema):
-    assert cs.schema_version(version) == schema
+    assert cv.schema_version(version) == schema
 
 
 def base(**kw):
@@ -91,7 +96,7 @@ def test_all_problems_reported_together_each_naming_its_option():
     "registry.k8s.io/pause@sha256:" + "a" * 64, "registry.k8s.io/pause:3.10@sha256:" + "0" * 64,
 ])
 def test_good_images(ref):
-    assert cs.image_reference_problem(ref) is None
+    assert ir.image_reference_problem(ref) is None
 
 
 @pytest.mark.parametrize("ref", [
@@ -99,7 +104,7 @@ def test_good_images(ref):
     "pause:" + "x" * 200, 'pa"use',
 ])
 def test_bad_images(ref):
-    assert cs.image_reference_problem(ref) is not None
+    assert ir.image_reference_problem(ref) is not None
 
 
 @pytest.mark.parametrize("name,version,path", [
@@ -123,7 +128,7 @@ def test_bad_images(ref):
      ("plugins", "io.containerd.transfer.v1.local", "max_concurrent_downloads")),
 ])
 def test_setting_path(name, version, path):
-    assert cs.setting_path(name, version) == (path, None)
+    assert cset.setting_path(name, version) == (path, None)
 
 
 @pytest.mark.parametrize("name,version", [
@@ -131,7 +136,7 @@ def test_setting_path(name, version, path):
     ("server.grpc.nope", (1, 7, 0)), ("cri.bogus.x", (1, 7, 0)), ("cri.runtime", (1, 7, 0)), ("nope.x", (2, 0, 0)),
 ])
 def test_setting_path_problems(name, version):
-    path, why = cs.setting_path(name, version)
+    path, why = cset.setting_path(name, version)
     assert path is None and why
 
 
@@ -151,8 +156,8 @@ def test_handler_settings_by_version():
     spec = base(runtimes={"runc": {"settings": {"cgroup_writable": True}}})
     assert any("needs containerd 2.1" in p for p in cs.validate_spec(spec, (2, 0, 0)))
     assert cs.validate_spec(spec, (2, 1, 0)) == []
-    assert cs.handler_key("sandboxer", (1, 7, 0)) == "sandbox_mode"
-    assert cs.handler_key("sandboxer", (2, 0, 0)) == "sandboxer"
+    assert ct.handler_key("sandboxer", (1, 7, 0)) == "sandbox_mode"
+    assert ct.handler_key("sandboxer", (2, 0, 0)) == "sandboxer"
 
 
 def test_unsupported_containerd():
@@ -169,12 +174,12 @@ def test_wrong_types_are_problems_not_tracebacks():
 
 
 def test_effective_runtime_kinds():
-    h, o = cs.effective_runtime("nvidia", {"kind": "nvidia"}, True)
+    h, o = cr.effective_runtime("nvidia", {"kind": "nvidia"}, True)
     assert h == {"runtime_type": "io.containerd.runc.v2"}
     assert o == {"BinaryName": "/usr/bin/nvidia-container-runtime", "SystemdCgroup": True}
-    h, o = cs.effective_runtime("kata", {"kind": "kata", "binary": "/opt/kata/bin/containerd-shim-kata-v2"}, True)
+    h, o = cr.effective_runtime("kata", {"kind": "kata", "binary": "/opt/kata/bin/containerd-shim-kata-v2"}, True)
     assert h["runtime_path"] == "/opt/kata/bin/containerd-shim-kata-v2" and "SystemdCgroup" not in o
-    h, o = cs.effective_runtime("runc", {}, None)
+    h, o = cr.effective_runtime("runc", {}, None)
     assert o == {}
 
 
