@@ -187,11 +187,9 @@ RESERVED_SETTINGS = {
 }
 
 
-
 def handler_key(neutral, version):
     """The handler-level key name of a per-runtime setting in a release, or None."""
     old, new, since = HANDLER_KEYS[neutral]
     if tuple(version[:2]) < since:
         return None
     return new if version[0] >= 2 else old
-

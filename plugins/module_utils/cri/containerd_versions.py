@@ -14,6 +14,7 @@ import re
 
 VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-~+.].*)?$")
 
+
 def parse_version(text):
     """``(major, minor, patch)`` from ``2.1.4``, ``v1.7.24``, ``1.6.20~ds1``, or the whole
     ``containerd --version`` line; None when no version is found. Patch defaults to 0."""
@@ -49,4 +50,3 @@ def version_problem(version):
 def bin_dirs_supported(version):
     """``cni.bin_dirs`` (a list) exists from containerd 2.1."""
     return tuple(version[:2]) >= (2, 1)
-

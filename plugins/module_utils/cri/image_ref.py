@@ -42,4 +42,3 @@ def image_reference_problem(ref):
     if len(name) > 255:
         return "has a repository name longer than 255 characters"
     return None
-

@@ -49,7 +49,6 @@ def known_type_problem(name, value):
     return None
 
 
-
 def has_control(text):
     return any(ord(c) < 0x20 or ord(c) == 0x7f for c in text)
 
@@ -99,7 +98,6 @@ def abs_path_problem(value, where):
     if not value.startswith("/"):
         return "%s: path %r is relative; an absolute path is required" % (where, value)
     return None
-
 
 
 def setting_name_problem(name):
