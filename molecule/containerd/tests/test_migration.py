@@ -9,10 +9,12 @@ containerd_merge for the node's release, and the node dumps both files:
 - containerd 1.6/1.7: `config dump` of our file == `config dump` of the input, except INTENDED_1X.
 """
 import base64
+import io
 import json
 import os
 import re
 import sys
+import tarfile
 import tomllib
 
 import pytest
@@ -89,19 +91,41 @@ def _differences(theirs, ours):
     return {k: (a.get(k, ABSENT), b.get(k, ABSENT)) for k in set(a) | set(b) if a.get(k, ABSENT) != b.get(k, ABSENT)}
 
 
-def _put(host, path, text):
-    data = base64.b64encode(text.encode()).decode()
-    host.check_output("mkdir -p %s && echo %s | base64 -d > %s" % (os.path.dirname(path), data, path))
+# per case directory: the input, containerd's migration (2.x) and ours are dumped from the same path
+# (config.toml), so 1.x's `imports = [<path>]` compares equal; one node-side run for all cases
+NODE_SCRIPT = r"""
+set -u
+cd %(work)s
+for n in */; do
+  n=${n%%/}
+  cp $n/in.toml $n/config.toml
+  containerd -c $n/config.toml config dump >$n/in.dump 2>$n/in.err || echo "rc=$?" >>$n/in.err
+  if [ %(major)d -ge 2 ]; then
+    containerd -c $n/config.toml config migrate >$n/migrated.toml 2>/dev/null
+    cp $n/migrated.toml $n/config.toml
+    containerd -c $n/config.toml config dump >$n/theirs.dump 2>/dev/null || echo "rc=$?" >>$n/in.err
+  fi
+  cp $n/ours.toml $n/config.toml
+  containerd -c $n/config.toml config dump >$n/ours.dump 2>$n/ours.err || echo "rc=$?" >>$n/ours.err
+done
+python3 -c '
+import json, os
+out = {}
+for n in sorted(os.listdir(".")):
+    out[n] = {}
+    for part in ("in.dump", "in.err", "theirs.dump", "ours.dump", "ours.err"):
+        p = os.path.join(n, part)
+        out[n][part] = open(p).read() if os.path.exists(p) else None
+print(json.dumps(out))
+'
+"""
+
+UNKNOWN_KEY = re.compile(r'key="?([^"=]+?)"? (?:plugin=(\S+)|row)')
 
 
-def _dump(host, path, migrate=False):
-    """(parsed dump, unknown keys containerd warned about) of a config file at ``path`` (same path for both
-    files of a case, so 1.x's `imports = [<path>]` compares equal)."""
-    if migrate:
-        host.check_output("containerd -c %s config migrate > %s.migrated && mv %s.migrated %s" % (path, path, path, path))
-    cmd = host.run("containerd -c %s config dump" % path)
-    assert cmd.rc == 0, cmd.stderr
-    return tomllib.loads(cmd.stdout), set(re.findall(r'key="?([^"=]+?)"? (?:plugin=(\S+)|row)', cmd.stderr))
+def _unknown(stderr):
+    """The keys containerd warned about ("Ignoring unknown key")."""
+    return set(UNKNOWN_KEY.findall(stderr or ""))
 
 
 @pytest.fixture(scope="module")
@@ -111,23 +135,38 @@ def release(host):
     return version
 
 
+@pytest.fixture(scope="module")
+def dumps(host, release):
+    """case name -> (merge result, node outputs)."""
+    merged = {}
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for case in CASES:
+            with open(os.path.join(FIXTURES, case["file"])) as f:
+                original = f.read()
+            merged[case["name"]] = cm.merge(original, dict(case["spec"], path="/etc/containerd/config.toml"),
+                                            release, True)
+            for name, text in (("in.toml", original), ("ours.toml", merged[case["name"]].text or "")):
+                data = text.encode()
+                info = tarfile.TarInfo("%s/%s" % (case["name"], name))
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    payload = base64.b64encode(archive.getvalue()).decode()
+    host.check_output("rm -rf %s && mkdir -p %s && echo %s | base64 -d | tar -xz -C %s" % (WORK, WORK, payload, WORK))
+    out = json.loads(host.check_output(NODE_SCRIPT % {"work": WORK, "major": release[0]}))
+    host.check_output("rm -rf %s" % WORK)
+    return dict((name, (merged[name], out[name])) for name in merged)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_migration_matches_containerd(host, release, case):
-    with open(os.path.join(FIXTURES, case["file"])) as f:
-        original = f.read()
-    merged = cm.merge(original, dict(case["spec"], path="/etc/containerd/config.toml"), release, True)
+def test_migration_matches_containerd(release, dumps, case):
+    merged, node = dumps[case["name"]]
     assert merged.problems == []
-    path = "%s/%s/config.toml" % (WORK, case["name"])
-    _put(host, path, original)
-    original_dump, original_unknown = _dump(host, path)
+    assert node["ours.dump"] and "rc=" not in (node["in.err"] or "") + (node["ours.err"] or ""), node
     if release[0] >= 2:
-        theirs, dummy = _dump(host, path, migrate=True)
-        intended = INTENDED.get(case["name"], {})
+        theirs, intended = tomllib.loads(node["theirs.dump"]), INTENDED.get(case["name"], {})
     else:
-        theirs, intended = original_dump, INTENDED_1X.get(case["name"], {})
-    _put(host, path, merged.text)
-    ours, our_unknown = _dump(host, path)
-    assert _differences(theirs, ours) == intended
-    assert our_unknown <= original_unknown, "keys containerd %s ignores in our file only: %s" % (
-        cv.format_version(release), sorted(our_unknown - original_unknown))
-    host.check_output("rm -rf %s/%s" % (WORK, case["name"]))
+        theirs, intended = tomllib.loads(node["in.dump"]), INTENDED_1X.get(case["name"], {})
+    assert _differences(theirs, tomllib.loads(node["ours.dump"])) == intended
+    ours_only = _unknown(node["ours.err"]) - _unknown(node["in.err"])
+    assert not ours_only, "keys containerd %s ignores in our file only: %s" % (cv.format_version(release), sorted(ours_only))
