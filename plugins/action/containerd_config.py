@@ -12,9 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import yaml
+
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_cgroup as cg
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_merge as cm
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_spec as cs
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_versions as cv
@@ -46,6 +49,34 @@ class ActionModule(ActionBase):
             len(problems), "" if len(problems) == 1 else "s", "; ".join(problems))
         return result
 
+    @staticmethod
+    def _node_side(params, probe, version):
+        """What the node already says: the kubelet's cgroup driver, the Kubernetes release."""
+        problems, warnings = [], []
+        kubelet = []
+        text = probe.get("kubelet_config_content")
+        if text:
+            try:
+                config = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                config = None
+                warnings.append("kubelet_config: %s is not YAML (%s); its cgroupDriver is not compared"
+                                % (params.get("kubelet_config"), str(exc).splitlines()[0]))
+            kubelet.append((cg.kubelet_file_driver(config), "%s (cgroupDriver)" % params.get("kubelet_config")))
+        kubelet.append((params.get("kubelet_cgroup_driver"), "kubelet_cgroup_driver"))
+        driver, found = cg.resolve_cgroup_driver(params.get("cgroup_driver"), probe.get("pid1_systemd", True), kubelet)
+        problems.extend(found)
+        kube = params.get("kubernetes_version")
+        if kube:
+            parsed = cv.parse_version(kube)
+            if parsed is None or not cv.VERSION.match(kube.strip()):
+                problems.append("kubernetes_version: %r is not a Kubernetes version such as 1.34.2" % (kube,))
+            else:
+                problem, warning = cv.kubernetes_pair(version, parsed)
+                problems.extend([problem] if problem else [])
+                warnings.extend([warning] if warning else [])
+        return dict(params, cgroup_driver=driver), problems, warnings
+
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
@@ -62,7 +93,8 @@ class ActionModule(ActionBase):
 
         probe = self._execute_module(
             module_name=MODULE,
-            module_args={"_phase": "probe", "path": params.get("path") or cs.DEFAULT_PATH},
+            module_args={"_phase": "probe", "path": params.get("path") or cs.DEFAULT_PATH,
+                         "kubelet_config": params.get("kubelet_config") or ""},
             task_vars=task_vars,
         )
         if probe.get("failed"):
@@ -89,8 +121,12 @@ class ActionModule(ActionBase):
         problems.extend(cs.validate_spec(params, version))
         if version is None or problems:
             return self._fail(result, problems)
+        params, node_problems, node_warnings = self._node_side(params, probe, version)
+        if node_problems:
+            return self._fail(result, node_problems)
 
         merged = cm.merge(probe.get("content"), params, version, probe.get("pid1_systemd", True))
+        merged.warnings.extend(node_warnings)
         if merged.problems:
             return self._fail(result, problems + merged.problems)
 

@@ -81,10 +81,30 @@ options:
     description:
       - The cgroup driver of every runc-type runtime handler (C(runtime_type = "io.containerd.runc.v2"),
         those in O(runtimes) and those already in the file), as C(options.SystemdCgroup).
-      - V(auto) means V(systemd) when PID 1 of the node is systemd, else V(cgroupfs).
+      - V(auto) takes the kubelet's driver when O(kubelet_config) or O(kubelet_cgroup_driver) says one, else
+        V(systemd) when PID 1 of the node is systemd, else V(cgroupfs).
     type: str
     choices: [systemd, cgroupfs, auto]
     default: auto
+  kubelet_config:
+    description:
+      - The kubelet's config file (KubeletConfiguration). When it exists and sets C(cgroupDriver), V(auto) in
+        O(cgroup_driver) takes the kubelet's driver, and an explicit O(cgroup_driver) that differs is refused
+        (the message names both).
+    type: path
+    default: /var/lib/kubelet/config.yaml
+  kubelet_cgroup_driver:
+    description:
+      - The cgroup driver the kubelet is configured with (kubespray's C(kubelet_cgroup_driver)); compared like
+        the kubelet config file's C(cgroupDriver).
+    type: str
+    choices: [systemd, cgroupfs]
+  kubernetes_version:
+    description:
+      - The Kubernetes release of the node (for example V(1.34.2)). When given, a containerd release that
+        containerd's own support table (C(RELEASES.md), "Kubernetes Support") does not list for that Kubernetes
+        minor is refused; a Kubernetes minor outside the table gives a warning.
+    type: str
   default_runtime:
     description:
       - The runtime handler the CRI plugin uses without a RuntimeClass (C(default_runtime_name)).
@@ -293,6 +313,7 @@ def probe(module):
     else:
         version_error = "containerd is not installed (not found in PATH)"
     parsed = parse_version(version_output) if version_output else None
+    kubelet = _read_kubelet_config(module.params["kubelet_config"])
     module.exit_json(
         changed=False,
         path=path,
@@ -304,7 +325,19 @@ def probe(module):
         containerd_version_error=version_error,
         # sd_booted(): systemd is PID 1 when /run/systemd/system exists
         pid1_systemd=os.path.isdir("/run/systemd/system"),
+        kubelet_config_content=kubelet,
     )
+
+
+def _read_kubelet_config(path):
+    """The kubelet's config file as text (None when absent or unreadable; at most 1 MiB)."""
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as f:
+            return to_text(f.read(1 << 20), errors="surrogate_or_replace")
+    except (IOError, OSError):
+        return None
 
 
 def _validate(module, binary, candidate):

@@ -38,6 +38,9 @@ ARGUMENT_SPEC = dict(
     cni_bin_dir=dict(type="list", elements="str"),
     cni_conf_dir=dict(type="str"),
     settings=dict(type="dict"),
+    kubelet_config=dict(type="path", default="/var/lib/kubelet/config.yaml"),
+    kubelet_cgroup_driver=dict(type="str", choices=["systemd", "cgroupfs"]),
+    kubernetes_version=dict(type="str"),
 )
 
 

@@ -50,3 +50,38 @@ def version_problem(version):
 def bin_dirs_supported(version):
     """``cni.bin_dirs`` (a list) exists from containerd 2.1."""
     return tuple(version[:2]) >= (2, 1)
+
+
+# containerd's RELEASES.md "Kubernetes Support" table (containerd main, 2026-08): Kubernetes minor -> the oldest
+# containerd patch release recommended per containerd minor. A containerd minor the row does not list is not
+# supported for that Kubernetes release, unless it is newer than every listed one.
+KUBERNETES_SUPPORT = {
+    (1, 32): ((2, 1, 0), (2, 0, 1), (1, 7, 24), (1, 6, 36)),
+    (1, 33): ((2, 1, 0), (2, 0, 4), (1, 7, 24), (1, 6, 36)),
+    (1, 34): ((2, 1, 3), (2, 0, 6), (1, 7, 28), (1, 6, 39)),
+    (1, 35): ((2, 2, 0), (2, 1, 5), (1, 7, 28)),
+    (1, 36): ((2, 3, 0), (2, 2, 0)),
+}
+
+
+def kubernetes_pair(containerd, kubernetes):
+    """(problem, warning) for a containerd release with a Kubernetes release, after containerd's RELEASES.md."""
+    kube = tuple(kubernetes[:2])
+    table = KUBERNETES_SUPPORT.get(kube)
+    if table is None:
+        known = "%s to %s" % (format_version(min(KUBERNETES_SUPPORT)), format_version(max(KUBERNETES_SUPPORT)))
+        return None, ("kubernetes_version: Kubernetes %s is outside containerd's support table (%s); the pair "
+                      "with containerd %s is not checked" % (format_version(kube), known, format_version(containerd)))
+    wanted = ", ".join(format_version(v) + "+" for v in table)
+    for minimum in table:
+        if tuple(containerd[:2]) == minimum[:2]:
+            if tuple(containerd) < minimum:
+                return ("kubernetes_version: containerd %s is older than %s, the oldest %s.%s release containerd "
+                        "supports with Kubernetes %s (RELEASES.md: %s)" % (
+                            format_version(containerd), format_version(minimum), minimum[0], minimum[1],
+                            format_version(kube), wanted)), None
+            return None, None
+    if tuple(containerd[:2]) < max(v[:2] for v in table):
+        return ("kubernetes_version: containerd %s is not supported with Kubernetes %s (RELEASES.md: %s)"
+                % (format_version(containerd), format_version(kube), wanted)), None
+    return None, None
