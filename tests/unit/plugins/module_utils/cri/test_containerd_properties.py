@@ -231,13 +231,13 @@ def test_hostile_values_never_inject_keys():
             if not runtime["options"]:
                 continue
             got = data
-            for k in cs.option_path("runtimes", version) + (name, "options"):
+            for k in ct.option_path("runtimes", version) + (name, "options"):
                 got = got[k]
             for k, v in runtime["options"].items():
                 assert got[k] == v
         if spec.get("sandbox_image") is not None:
             got = data
-            for k in cs.option_path("sandbox_image", version):
+            for k in ct.option_path("sandbox_image", version):
                 got = got[k]
             assert got == spec["sandbox_image"]
 
