@@ -36,10 +36,16 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import drive
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.drivers import common
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.drivers import (
     longhorn, nfs, quobyte, rook_ceph)
-from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.reader import (  # noqa: F401 (public API)
-    STRING_TYPES, Reader, deep_merge, get, parse_version)
-from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.sources import (  # noqa: F401 (public API)
-    EXTERNAL_SNAPSHOTTER_VERSION, LOCAL_PATH_VERSION, UPSTREAM_FILES, UPSTREAM_URLS)
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import reader, sources
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.reader import STRING_TYPES, Reader, get
+
+# the names this module had before the split, for its callers
+parse_version = reader.parse_version
+deep_merge = reader.deep_merge
+EXTERNAL_SNAPSHOTTER_VERSION = sources.EXTERNAL_SNAPSHOTTER_VERSION
+LOCAL_PATH_VERSION = sources.LOCAL_PATH_VERSION
+UPSTREAM_FILES = sources.UPSTREAM_FILES
+UPSTREAM_URLS = sources.UPSTREAM_URLS
 
 DRIVERS = driver_modules.NAMES
 SNAPSHOT_API = common.SNAPSHOT_API
