@@ -239,15 +239,26 @@ def patch_canal(docs, plan, options=None):
     if problems:
         raise CanalManifestError(problems)
     out = copy.deepcopy(list(docs))
-    cm = find_object(out, CONFIGMAP)
+    data = find_object(out, CONFIGMAP)["data"]
     ds = find_object(out, DAEMONSET)
-    data = cm["data"]
     plan_conf = plan["flannel_net_conf"]
     ipv4 = plan_conf.get("Network") is not None
     ipv6 = plan_conf.get("IPv6Network") is not None
+    data["net-conf.json"] = _net_conf(data["net-conf.json"], plan_conf, ipv4, ipv6)
+    data["veth_mtu"] = str(plan["veth_mtu"])
+    for key in ("canal_iface", "canal_iface_regex"):
+        if options.get(key) is not None:
+            data[key] = options[key]
+    if ipv6:
+        data["cni_network_config"] = _dual_stack_ipam(data["cni_network_config"], ipv4)
+    _patch_calico(find_container(ds, CALICO_CONTAINER), plan, ipv4, ipv6)
+    _patch_flannel(find_container(ds, FLANNEL_CONTAINER), options)
+    return out
 
-    # net-conf.json: the planned fields on top of the upstream ones
-    net_conf = json.loads(data["net-conf.json"])
+
+def _net_conf(text, plan_conf, ipv4, ipv6):
+    """flannel's net-conf.json: the planned fields on top of the upstream ones."""
+    net_conf = json.loads(text)
     for field in ("Network", "IPv6Network"):
         if plan_conf.get(field) is not None:
             net_conf[field] = plan_conf[field]
@@ -264,35 +275,35 @@ def patch_canal(docs, plan, options=None):
     backend = dict(net_conf.get("Backend") or {})
     backend.update(plan_conf["Backend"])
     net_conf["Backend"] = backend
-    data["net-conf.json"] = json.dumps(net_conf, indent=2) + "\n"
+    return json.dumps(net_conf, indent=2) + "\n"
 
-    data["veth_mtu"] = str(plan["veth_mtu"])
-    if options.get("canal_iface") is not None:
-        data["canal_iface"] = options["canal_iface"]
-    if options.get("canal_iface_regex") is not None:
-        data["canal_iface_regex"] = options["canal_iface_regex"]
 
-    if ipv6:
-        cni = load_cni_config(data["cni_network_config"])
-        ipam = _calico_plugin(cni).setdefault("ipam", {})
-        ipam.pop("subnet", None)
-        ranges = []
-        if ipv4:
-            ranges.append([{"subnet": "usePodCidr"}])
-        ranges.append([{"subnet": "usePodCidrIPv6"}])
-        ipam["type"] = "host-local"
-        ipam["ranges"] = ranges
-        data["cni_network_config"] = dump_cni_config(cni)
+def _dual_stack_ipam(text, ipv4):
+    """The CNI config's calico IPAM with a range per family (usePodCidr, usePodCidrIPv6)."""
+    cni = load_cni_config(text)
+    ipam = _calico_plugin(cni).setdefault("ipam", {})
+    ipam.pop("subnet", None)
+    ranges = []
+    if ipv4:
+        ranges.append([{"subnet": "usePodCidr"}])
+    ranges.append([{"subnet": "usePodCidrIPv6"}])
+    ipam["type"] = "host-local"
+    ipam["ranges"] = ranges
+    return dump_cni_config(cni)
 
-    calico = find_container(ds, CALICO_CONTAINER)
+
+def _patch_calico(calico, plan, ipv4, ipv6):
+    """calico-node's pool CIDRs (and IPv6 support) from the plan."""
     if plan.get("calico_ipv4pool_cidr") is not None:
         _set_env(calico, "CALICO_IPV4POOL_CIDR", value=plan["calico_ipv4pool_cidr"], after="IP")
     if ipv6:
         _set_env(calico, "FELIX_IPV6SUPPORT", value="true")
-        pool6 = plan.get("calico_ipv6pool_cidr") or plan_conf["IPv6Network"]
+        pool6 = plan.get("calico_ipv6pool_cidr") or plan["flannel_net_conf"]["IPv6Network"]
         _set_env(calico, "CALICO_IPV6POOL_CIDR", value=pool6, after="CALICO_IPV4POOL_CIDR" if ipv4 else "IP")
 
-    flannel = find_container(ds, FLANNEL_CONTAINER)
+
+def _patch_flannel(flannel, options):
+    """kube-flannel's image, extra arguments (each flag once) and interface regex from the options."""
     if options.get("flannel_image"):
         flannel["image"] = options["flannel_image"]
     extra = options.get("flannel_extra_args") or []
@@ -308,7 +319,6 @@ def patch_canal(docs, plan, options=None):
         _set_env(flannel, "FLANNELD_IFACE_REGEX",
                  value_from={"configMapKeyRef": {"name": CONFIGMAP[2], "key": "canal_iface_regex"}},
                  after="FLANNELD_IFACE")
-    return out
 
 
 def split_for_apply(docs):
