@@ -26,7 +26,7 @@ RELEASES := bookworm trixie forky
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 APT_PACKAGES := podman runc debootstrap uidmap slirp4netns iproute2 rsync shellcheck python3-venv git make graphviz
 
-.PHONY: help deps venv images lab-up lab-down demo docs quick unit sanity lint molecule collection faults test bench build clean
+.PHONY: help deps venv images lab-up lab-down demo docs quick unit sanity lint molecule collection faults hostile test bench build clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -84,6 +84,9 @@ collection: venv ## build the tarball, install it offline, run its playbooks by 
 
 faults: images ## fault-injection tests against real lab nodes
 	tests/utils/run-pytest.sh tests/faults
+
+hostile: images ## hostile inputs through all ten real modules: no traceback, the option named, no file changed
+	tests/utils/run-pytest.sh tests/hostile
 
 test: unit sanity lint collection molecule faults ## everything CI runs
 	@echo "make test: all stages passed"

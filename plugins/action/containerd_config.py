@@ -17,6 +17,7 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate as validators
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_cgroup as cg
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_merge as cm
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_spec as cs
@@ -90,10 +91,16 @@ class ActionModule(ActionBase):
         validation = ArgumentSpecValidator(_controller_spec()).validate(dict(self._task.args))
         problems.extend(validation.error_messages)
         params = validation.validated_parameters
+        # "" is not the default: every path is checked before the node is asked anything
+        path = params["path"] if params.get("path") is not None else cs.DEFAULT_PATH
+        path_problems = []
+        validators.check_path("path", path, path_problems)
+        if path_problems:
+            return self._fail(result, problems + path_problems)
 
         probe = self._execute_module(
             module_name=MODULE,
-            module_args={"_phase": "probe", "path": params.get("path") or cs.DEFAULT_PATH,
+            module_args={"_phase": "probe", "path": path,
                          "kubelet_config": params.get("kubelet_config") or ""},
             task_vars=task_vars,
         )
@@ -145,7 +152,7 @@ class ActionModule(ActionBase):
             module_name=MODULE,
             module_args={
                 "_phase": "apply",
-                "path": params.get("path") or cs.DEFAULT_PATH,
+                "path": path,
                 "_content": merged.text,
                 "validate": validate,
                 "backup": bool(params.get("backup")),

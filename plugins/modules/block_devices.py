@@ -187,7 +187,18 @@ osd_eligible:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail_if
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import blockdev, blockdev_io
+
+
+def check_devices(devices):
+    """Absolute, normalised device paths, each once."""
+    problems = []
+    for index, path in enumerate(devices):
+        validate.check_path("devices[%d]" % index, path, problems)
+    validate.check_unique("devices", devices, problems)
+    return problems
 
 
 def main():
@@ -199,6 +210,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    fail_if(module, "block_devices", check_devices(module.params["devices"]))
     run_blkid = None
     if module.params["use_blkid"]:
         blkid = module.get_bin_path("blkid")
@@ -214,8 +226,7 @@ def main():
         selected, errors = blockdev.resolve_requested(blockdev_io.describe_requested(requested), devices)
         if module.params["fail_on_ineligible"]:
             errors.extend(blockdev.ineligible_errors(selected))
-        if errors:
-            module.fail_json(msg="devices: %s" % "; ".join(errors), errors=errors, block_devices=selected)
+        fail_if(module, "block_devices", ["devices: %s" % e for e in errors], block_devices=selected)
         devices = selected
     module.exit_json(changed=False, block_devices=devices,
                      osd_eligible=[d["path"] for d in devices if d["osd_eligible"]])

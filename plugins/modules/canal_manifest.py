@@ -186,7 +186,9 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible.module_utils.urls import fetch_url
 
-from ansible_collections.kubelayer.runtime.plugins.module_utils.atomic import write_atomic
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import files as host_files
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail, fail_if
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import manifest
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import gitops, schema
 
@@ -205,26 +207,48 @@ def read_source(module, src):
     if _is_url(src):
         resp, info = fetch_url(module, src, timeout=module.params["timeout"])
         if info.get("status") != 200 or resp is None:
-            module.fail_json(msg="src: could not download %s: %s %s" % (src, info.get("status"), info.get("msg")))
+            fail(module, "canal_manifest", ["src: could not download %s: %s %s" % (src, info.get("status"), info.get("msg"))])
         return resp.read()
     path = src
     try:
         with open(path, "rb") as handle:
             return handle.read()
     except (IOError, OSError) as exc:
-        module.fail_json(msg="src: cannot read %s: %s" % (path, to_native(exc)))
+        fail(module, "canal_manifest", ["src: cannot read %s: %s" % (path, to_native(exc))])
 
 
-def _read(path):
+OPTION_PREFIXES = ("src", "plan", "flannel_", "canal_iface", "dest", "checksum")
+_K8S_VERSION = re.compile(r"^v?[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,4})?$")
+
+
+def check_paths(p):
+    """The options that name files or versions, before anything is read (paths normalised in place)."""
+    problems = []
+    p["dest"] = validate.check_path("dest", p["dest"], problems, directory=True)
+    if validate.check_text("src", p["src"], problems) is not None and not _is_url(p["src"]):
+        validate.check_path("src", p["src"], problems)
+    if validate.check_text("k8s_version", p["k8s_version"], problems, max_len=32) is not None:
+        if not _K8S_VERSION.match(p["k8s_version"]):
+            problems.append("k8s_version: %r is not a Kubernetes version such as 1.34.0" % p["k8s_version"])
+    validate.check_int("timeout", p["timeout"], problems, 1, 3600)
+    return problems
+
+
+def write_tree(module, dest, tree):
+    """Every owned file of ``dest`` as in ``tree`` (absent when missing from it): checked first, then written."""
+    files = host_files.HostFiles(module.check_mode, prefix=".kubelayer-canal.")
+    for name in OWNED:
+        path = os.path.join(dest, name)
+        if tree.get(name) is None:
+            files.absent("dest", path, root=dest)
+        else:
+            files.file("dest", path, to_bytes(tree[name]), 0o644, root=dest)
+    fail_if(module, "canal_manifest", files.problems())
     try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8")
-    except (IOError, OSError):
-        return None
-
-
-def _write(module, path, content):
-    write_atomic(module, path, to_bytes(content), 0o644, prefix=".kubelayer-canal.")
+        files.commit()
+    except host_files.HostFileError as exc:
+        fail(module, "canal_manifest", [exc.problem])
+    return [c.path for c in files.changes], [c.diff() for c in files.changes]
 
 
 def main():
@@ -253,7 +277,7 @@ def main():
         module.fail_json(msg=missing_required_lib("kubernetes-validate and jsonschema"),
                          exception=to_native(schema.SCHEMA_IMPORT_ERROR))
 
-    problems = []
+    problems = check_paths(p)
     expected = None
     if p["checksum"]:
         match = _SHA256.match(p["checksum"].strip())
@@ -269,32 +293,25 @@ def main():
     options = dict((k, p[k]) for k in ("canal_iface", "canal_iface_regex", "flannel_image", "flannel_extra_args"))
     problems.extend(manifest.check_plan(plan))
     problems.extend(manifest.check_options(options))
-    if problems:
-        module.fail_json(msg="canal_manifest: %d problem%s:\n- %s"
-                         % (len(problems), "" if len(problems) == 1 else "s", "\n- ".join(problems)),
-                         problems=problems)
+    fail_if(module, "canal_manifest", problems)
 
     raw = read_source(module, p["src"])
     actual = hashlib.sha256(raw).hexdigest()
     if expected is not None and actual != expected:
-        msg = "src: sha256 mismatch for %s: expected %s, got %s; nothing written" % (p["src"], expected, actual)
-        module.fail_json(msg=msg, problems=[msg], checksum=actual)
+        fail(module, "canal_manifest", ["checksum: sha256 mismatch for %s: expected %s, got %s; nothing written"
+                                        % (p["src"], expected, actual)], checksum=actual)
 
     try:
         upstream = gitops.load_documents(to_text(raw, errors="surrogate_or_strict"), source=p["src"])
         patched = manifest.patch_canal(upstream, plan, options)
     except (gitops.ManifestError, manifest.CanalManifestError) as exc:
-        module.fail_json(msg="canal_manifest: %d problem%s:\n- %s" % (
-            len(exc.problems), "" if len(exc.problems) == 1 else "s", "\n- ".join(exc.problems)),
-            problems=exc.problems)
+        fail(module, "canal_manifest", [p if p.startswith(OPTION_PREFIXES) else "src: " + p for p in exc.problems])
     changes = manifest.semantic_diff(upstream, patched)
     crds, others = manifest.split_for_apply(patched)
     if p["validate"]:
         invalid = schema.validate_objects(crds + others, k8s_version=p["k8s_version"])
-        if invalid:
-            module.fail_json(msg="canal_manifest: %d object problem%s found by schema validation; nothing written:\n- %s"
-                             % (len(invalid), "" if len(invalid) == 1 else "s", "\n- ".join(invalid)),
-                             problems=invalid)
+        fail_if(module, "canal_manifest", ["validate: schema validation (k8s_version %s): %s" % (p["k8s_version"], i)
+                                           for i in invalid])
 
     files = {}
     if crds:
@@ -305,27 +322,7 @@ def main():
         tree.pop(gitops.KUSTOMIZATION)
 
     dest = p["dest"]
-    if os.path.exists(dest) and not os.path.isdir(dest):
-        module.fail_json(msg="dest: %s exists and is not a directory" % dest)
-    written = []
-    diffs = []
-    wanted = dict((name, tree.get(name)) for name in OWNED)
-    for name in OWNED:
-        path = os.path.join(dest, name)
-        current = _read(path)
-        if current == wanted[name]:
-            continue
-        written.append(path)
-        diffs.append({"before_header": path, "after_header": path, "before": current or "",
-                      "after": wanted[name] or ""})
-        if module.check_mode:
-            continue
-        if wanted[name] is None:
-            os.unlink(path)
-        else:
-            if not os.path.isdir(dest):
-                os.makedirs(dest, 0o755)
-            _write(module, path, wanted[name])
+    written, diffs = write_tree(module, dest, dict((name, tree.get(name)) for name in OWNED))
 
     ds = manifest.find_object(patched, manifest.DAEMONSET)
     result = dict(

@@ -198,16 +198,14 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.kubelayer.runtime.plugins.module_utils.atomic import write_atomic
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import files as host_files
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import kernel
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail, fail_if
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import node
 
-
-def _read(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8", "replace")
-    except (IOError, OSError):
-        return None
+_read = host_files.read_text
+# ufw, firewalld and nft are parsed: their output must not be translated
+_C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
 
 
 class CanalNode(object):
@@ -219,43 +217,54 @@ class CanalNode(object):
         self.diffs = []
         self.files = []
         self.warnings = []
+        self.host = host_files.HostFiles(module.check_mode, prefix=".kubelayer-canal.")
+        self.touched = set()
 
     def record(self, header, before, after):
         self.changed = True
         self.diffs.append({"before_header": header, "after_header": header, "before": before, "after": after})
 
-    def ensure_file(self, path, content):
-        """``content`` None: absent. Atomic write (temp file in the same directory + atomic_move)."""
-        current = _read(path)
-        if current == content:
-            return False
-        self.record(path, current or "", content or "")
-        self.files.append(path)
-        if self.check:
-            return True
+    # -- files: recorded first, checked, then written in one go ----------------------------------------------
+    def plan_file(self, option, content):
+        """``content`` None: absent (removed only when it is a regular file or a link)."""
+        path = self.params[option]
         if content is None:
-            os.unlink(path)
-            return True
-        write_atomic(self.module, path, to_bytes(content), 0o644, prefix=".kubelayer-canal.")
-        return True
+            change = self.host.absent(option, path)
+        else:
+            change = self.host.file(option, path, to_bytes(content), 0o644)
+        if change is not None:
+            self.files.append(path)
+            self.touched.add(option)
 
-    def ensure_directory(self, path):
-        if os.path.isdir(path):
-            return
-        if os.path.lexists(path):
-            self.module.fail_json(msg="%s exists and is not a directory" % path)
-        self.record(path, "absent\n", "directory\n")
-        if not self.check:
-            os.makedirs(path, 0o755)
+    def plan_cni(self):
+        p = self.params
+        for option in node.DIR_OPTIONS:
+            self.host.directory(option, p[option])
+        source = p["cni_plugin_link_from"]
+        for plugin in p["cni_plugins"] if source else []:
+            target = os.path.join(p["cni_bin_dir"], plugin)
+            if self.host.link("cni_plugins", target, os.path.join(source, plugin)) is not None:
+                self.files.append(target)
+
+    def commit(self):
+        problems = self.host.problems()
+        fail_if(self.module, "canal_node", problems, files=[])
+        for change in self.host.changes:
+            self.changed = True
+            self.diffs.append(change.diff())
+        try:
+            self.host.commit()
+        except host_files.HostFileError as exc:
+            fail(self.module, "canal_node", [exc.problem], files=[])
 
     def run(self, argv):
-        rc, out, err = self.module.run_command(argv)
+        rc, out, err = self.module.run_command(argv, environ_update=_C_LOCALE)
         return rc, out or "", (err or out or "").strip()
 
     # -- kernel ------------------------------------------------------------------------------------
     def apply_sysctls(self, settings):
         for key, value in settings:
-            path = node.sysctl_path(key)
+            path = kernel.sysctl_path(key)
             current = (_read(path) or "").strip()
             if current == value:
                 continue
@@ -298,38 +307,27 @@ class CanalNode(object):
         return state
 
     # -- NetworkManager, udev --------------------------------------------------------------------
-    def networkmanager(self):
-        installed = bool(self.module.get_bin_path("NetworkManager", opt_dirs=["/usr/sbin"])) or os.path.isdir(
+    def nm_installed(self):
+        return bool(self.module.get_bin_path("NetworkManager", opt_dirs=["/usr/sbin"])) or os.path.isdir(
             "/etc/NetworkManager")
-        path = self.params["networkmanager_file"]
-        if not installed:
-            return False
-        if self.ensure_file(path, node.render_networkmanager()) and not self.check:
-            nmcli = self.module.get_bin_path("nmcli")
-            if nmcli:
-                rc, _out, err = self.run([nmcli, "general", "reload", "conf"])
-                if rc != 0:
-                    self.warnings.append("NetworkManager did not reload its configuration (%s); it reads %s when "
-                                         "it next starts" % (err, path))
-        return True
 
-    def udev(self):
+    def plan_udev(self):
         path = self.params["udev_rule_file"]
         if self.params["checksum_offload_rule"]:
-            ethtool = self.module.get_bin_path("ethtool", opt_dirs=["/usr/sbin", "/sbin"]) or "/usr/sbin/ethtool"
-            content = node.render_udev(ethtool=ethtool)
-            if not self.module.get_bin_path("ethtool", opt_dirs=["/usr/sbin", "/sbin"]):
+            ethtool = self.module.get_bin_path("ethtool", opt_dirs=["/usr/sbin", "/sbin"])
+            if not ethtool:
                 self.warnings.append("ethtool is not installed; the udev rule in %s needs it" % path)
-        else:
-            current = _read(path)
+            self.plan_file("udev_rule_file", node.render_udev(ethtool=ethtool or "/usr/sbin/ethtool"))
+        elif (_read(path) or "").startswith(node.HEADER):
             # remove only a rule this module wrote
-            content = None if current is not None and current.startswith(node.HEADER) else current
-        if self.ensure_file(path, content) and not self.check:
-            udevadm = self.module.get_bin_path("udevadm")
-            if udevadm:
-                rc, _out, err = self.run([udevadm, "control", "--reload-rules"])
-                if rc != 0:
-                    self.warnings.append("udev did not reload its rules (%s); they apply when udev next starts" % err)
+            self.plan_file("udev_rule_file", None)
+
+    def reload(self, option, argv, what):
+        if option not in self.touched or self.check or not argv[0]:
+            return
+        rc, _out, err = self.run(argv)
+        if rc != 0:
+            self.warnings.append("%s (%s); %s" % (what, err, self.params[option]))
 
     # -- firewalls ---------------------------------------------------------------------------------
     def firewall(self, ports):
@@ -376,30 +374,11 @@ class CanalNode(object):
                 self.module.fail_json(msg="could not open %s: %s" % (label, err), cmd=argv)
 
     # -- CNI ---------------------------------------------------------------------------------------
-    def cni(self):
+    def cni_missing(self):
         p = self.params
-        for directory in (p["cni_conf_dir"], p["cni_bin_dir"]):
-            self.ensure_directory(directory)
-        source = p["cni_plugin_link_from"]
-        missing = []
-        for plugin in p["cni_plugins"]:
-            target = os.path.join(p["cni_bin_dir"], plugin)
-            if source and not os.path.lexists(target):
-                link = os.path.join(source, plugin)
-                self.record(target, "absent\n", "symlink to %s\n" % link)
-                self.files.append(target)
-                if not self.check:
-                    os.symlink(link, target)
-            if not (os.path.isfile(target) and os.access(target, os.X_OK)):
-                missing.append(plugin)
-        return missing
-
-
-def in_container():
-    if os.path.exists("/run/.containerenv") or os.path.exists("/.dockerenv"):
-        return True
-    environ = _read("/proc/1/environ") or ""
-    return any(item.startswith("container=") for item in environ.split("\0"))
+        return [plugin for plugin in p["cni_plugins"]
+                if not (os.path.isfile(os.path.join(p["cni_bin_dir"], plugin))
+                        and os.access(os.path.join(p["cni_bin_dir"], plugin), os.X_OK))]
 
 
 def main():
@@ -429,31 +408,35 @@ def main():
     p = module.params
     if p["vxlan_port"] == 0:
         p["vxlan_port"] = node.DEFAULT_PORTS["vxlan"]
-    problems = node.check_params(p)
-    if problems:
-        module.fail_json(msg="canal_node: %d invalid option%s:\n- %s"
-                         % (len(problems), "" if len(problems) == 1 else "s", "\n- ".join(problems)),
-                         problems=problems)
+    fail_if(module, "canal_node", node.check_params(p))
 
     package_manager = "apt" if module.get_bin_path("apt-get") else ("dnf" if module.get_bin_path("dnf") else None)
     if p["cni_plugin_link_from"] == "auto":
         p["cni_plugin_link_from"] = {"apt": "/usr/lib/cni", "dnf": "/usr/libexec/cni"}.get(package_manager)
     worker = CanalNode(module)
-    container = in_container()
+    container = kernel.in_container()
     settings = node.sysctl_settings(p["ipv6"], p["extra_sysctls"])
     modules = node.kernel_modules(p["backend"], p["extra_modules"])
-    worker.ensure_file(p["sysctl_file"], node.render_sysctl(settings))
-    worker.ensure_file(p["modules_load_file"], node.render_modules(modules))
+    worker.plan_file("sysctl_file", node.render_sysctl(settings))
+    worker.plan_file("modules_load_file", node.render_modules(modules))
+    nm = worker.nm_installed()
+    if nm:
+        worker.plan_file("networkmanager_file", node.render_networkmanager())
+    worker.plan_udev()
+    worker.plan_cni()
+    worker.commit()
+    worker.reload("networkmanager_file", [module.get_bin_path("nmcli"), "general", "reload", "conf"],
+                  "NetworkManager did not reload its configuration; it reads this file when it next starts")
+    worker.reload("udev_rule_file", [module.get_bin_path("udevadm"), "control", "--reload-rules"],
+                  "udev did not reload its rules; they apply when udev next starts")
     worker.apply_sysctls(settings)
     module_state = worker.load_modules(modules, container)
-    nm = worker.networkmanager()
-    worker.udev()
     ports = node.backend_ports(p["backend"], p["ipv6"], p["vxlan_port"], p["wireguard_port"], p["wireguard_port_v6"])
     firewall = worker.firewall(ports)
     if p["backend"] == "ipip" and p["firewall"]:
         worker.warnings.append("backend ipip: IP protocol 4 between the nodes is not opened by this module; allow it "
                                "in the host firewall if one is active")
-    missing = worker.cni()
+    missing = worker.cni_missing()
 
     for warning in worker.warnings:
         module.warn(warning)

@@ -260,11 +260,14 @@ diff:
 """
 
 import os
-import tempfile
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import files as host_files
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail, fail_if
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.containerd_spec import ARGUMENT_SPEC
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.containerd_versions import (
     parse_version,
@@ -279,28 +282,25 @@ def _argument_spec():
     return spec
 
 
-def _read(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        return None
-
-
 def probe(module):
     path = module.params["path"]
-    if os.path.isdir(path):
-        module.fail_json(msg="path: %s is a directory" % path)
-    try:
-        data = _read(path)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="path: cannot read %s: %s" % (path, to_native(exc)))
+    problems = []
+    validate.check_path("path", path, problems)
+    fail_if(module, "containerd_config", problems)
+    st = host_files.lstat(path)
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        fail(module, "containerd_config", ["path: %s is a directory" % path])
+    data = None
+    if st is not None:
+        data = host_files.read_bytes(path)
+        if data is None:
+            fail(module, "containerd_config", ["path: cannot read %s" % path])
     content = None
     if data is not None:
         try:
             content = data.decode("utf-8")
         except UnicodeDecodeError:
-            module.fail_json(msg="path: %s is not UTF-8 text, not a TOML file" % path)
+            fail(module, "containerd_config", ["path: %s is not UTF-8 text, not a TOML file" % path])
     binary = module.get_bin_path("containerd", opt_dirs=["/usr/local/bin", "/usr/bin", "/usr/sbin"])
     version_output = None
     version_error = None
@@ -353,13 +353,12 @@ def _validate(module, binary, candidate):
 def apply(module):
     path = module.params["path"]
     content = module.params["_content"]
+    fail_if(module, "containerd_config", validate.check_path("path", path, []))
     if content is None:
-        module.fail_json(msg="_content is required in the apply phase")
+        fail(module, "containerd_config", ["_content: required in the apply phase"])
     new = to_bytes(content, errors="surrogate_or_strict")
-    try:
-        current = _read(path)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="path: cannot read %s: %s" % (path, to_native(exc)))
+    st = host_files.lstat(path)
+    current = host_files.read_bytes(path) if st is not None and stat.S_ISREG(st.st_mode) else None
     changed = current != new
     result = dict(changed=changed, restart_required=changed or _running_older_than(module, path),
                   path=path, validated=False)
@@ -373,47 +372,57 @@ def apply(module):
     if not changed:
         module.exit_json(**result)
 
-    directory = os.path.dirname(path) or "."
     binary = None
     if module.params["validate"]:
         binary = module.get_bin_path("containerd", opt_dirs=["/usr/local/bin", "/usr/bin", "/usr/sbin"])
         if not binary:
-            module.fail_json(msg="validate: containerd is not installed on the node", **result)
-    if module.check_mode:
-        if binary and os.path.isdir(directory):
-            tmp = _write_temp(module, directory, new)
-            try:
-                ok, error = _validate(module, binary, tmp)
-            finally:
-                os.unlink(tmp)
-            result["validated"] = True
-            if not ok:
-                result.update(changed=False, restart_required=False)
-                module.fail_json(msg="validate: containerd rejects the candidate config: %s" % error, **result)
-        module.exit_json(**result)
+            fail(module, "containerd_config", ["validate: containerd is not installed on the node"], **result)
+    rejected = []
 
-    created = current is None
-    if not os.path.isdir(directory):
-        try:
-            os.makedirs(directory, 0o755)
-        except OSError as exc:
-            module.fail_json(msg="path: cannot create %s: %s" % (directory, to_native(exc)), **result)
-    tmp = _write_temp(module, directory, new)
-    if binary:
+    def candidate_ok(tmp):
         ok, error = _validate(module, binary, tmp)
         result["validated"] = True
         if not ok:
-            os.unlink(tmp)
-            result.update(changed=False, restart_required=False)
-            module.fail_json(msg="validate: containerd rejects the candidate config, %s is unchanged: %s"
-                             % (path, error), **result)
-    if module.params["backup"] and not created:
+            rejected.append(error)
+            return "containerd rejects the candidate config, %s is unchanged: %s" % (path, error)
+        return None
+
+    # a symlink at path is replaced by the regular file (never written through); the file may hold registry
+    # credentials: a new one is 0600, an existing one keeps its mode and owner
+    files = host_files.HostFiles(module.check_mode, prefix=".containerd-config.")
+    mode = stat.S_IMODE(st.st_mode) if current is not None else 0o600
+    files.file("path", path, new, mode, symlink="replace", validate=candidate_ok if binary else None)
+    fail_if(module, "containerd_config", files.problems(), **dict(result, changed=False))
+    if module.check_mode:
+        _check_candidate(module, binary, path, new, result)
+        module.exit_json(**result)
+    if module.params["backup"] and current is not None:
         result["backup_file"] = module.backup_local(path)
-    module.atomic_move(tmp, path)
-    if created:
-        # the file may hold registry credentials: only root reads it
-        os.chmod(path, 0o600)
+    try:
+        files.commit()
+    except host_files.HostFileError as exc:
+        result.update(changed=False, restart_required=False)
+        fail(module, "containerd_config", ["validate: " + exc.text if rejected else exc.problem], **result)
     module.exit_json(**result)
+
+
+def _check_candidate(module, binary, path, new, result):
+    """Check mode: containerd config dump on a temporary candidate beside the file (removed again)."""
+    directory = os.path.dirname(path)
+    if not binary or not os.path.isdir(directory):
+        return
+    try:
+        tmp = host_files.write_temp(directory, new, 0o600, prefix=".containerd-config.")
+    except (IOError, OSError) as exc:
+        fail(module, "containerd_config", ["path: cannot write a temporary file in %s: %s" % (directory, to_native(exc))])
+    try:
+        ok, error = _validate(module, binary, tmp)
+    finally:
+        os.unlink(tmp)
+    result["validated"] = True
+    if not ok:
+        result.update(changed=False, restart_required=False)
+        fail(module, "containerd_config", ["validate: containerd rejects the candidate config: %s" % error], **result)
 
 
 def _process_start(pid):
@@ -452,19 +461,6 @@ def _running_older_than(module, path):
     return started is not None and started + 1 < mtime
 
 
-def _write_temp(module, directory, data):
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".containerd-config.", suffix=".toml", dir=directory)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="path: cannot write a temporary file in %s: %s" % (directory, to_native(exc)))
-    module.add_cleanup_file(tmp)
-    return tmp
-
-
 def main():
     module = AnsibleModule(argument_spec=_argument_spec(), supports_check_mode=True)
     phase = module.params["_phase"]
@@ -472,8 +468,8 @@ def main():
         probe(module)
     elif phase == "apply":
         apply(module)
-    module.fail_json(msg="kubelayer.runtime.containerd_config runs through its action plugin; "
-                         "call it as a task with its fully qualified name")
+    fail(module, "containerd_config", ["_phase: kubelayer.runtime.containerd_config runs through its action plugin; "
+                                       "call it as a task with its fully qualified name"])
 
 
 if __name__ == "__main__":

@@ -208,25 +208,57 @@ removed:
 
 import os
 import shutil
-import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
-from ansible_collections.kubelayer.runtime.plugins.module_utils.atomic import write_atomic
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import files as host_files
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail, fail_if
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import registry
 
 
-def read_file(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8", "replace"), stat.S_IMODE(os.stat(path).st_mode)
-    except (IOError, OSError):
-        return None, None
+def _plan_files(module, config_path, plans):
+    """Record every hosts.toml (checked before the first write); returns (host files, hosts, diffs)."""
+    files = host_files.HostFiles(module.check_mode, prefix=".hosts.toml.")
+    hosts, diffs = [], []
+    for item in plans:
+        path = os.path.join(config_path, item["dir"], "hosts.toml")
+        content = registry.render(item["document"])
+        mode = 0o600 if item["credentials"] else 0o644
+        change = files.file("config_path", path, content.encode("utf-8"), mode, root=config_path)
+        if change is not None:
+            before = change.before.decode("utf-8", "replace") if change.before is not None else None
+            diffs.append({
+                "before_header": path if before is not None else "%s (absent)" % path,
+                "after_header": path,
+                "before": registry.redact_text(before or ""),
+                "after": registry.render(registry.redact(item["document"])),
+            })
+        hosts.append({"prefix": item["prefix"], "dir": item["dir"], "path": path, "mode": "%04o" % mode,
+                      "changed": change is not None})
+    return files, hosts, diffs
 
 
-def write_file(module, path, content, mode):
-    # write_atomic narrows an existing file to `mode` first: credentials never sit in a wider-open file
-    write_atomic(module, path, content.encode("utf-8"), mode, prefix=".hosts.toml.")
+def _remove_stale(module, config_path, plans, diffs):
+    removed = []
+    if not os.path.isdir(config_path):
+        return removed
+    existing = [name for name in os.listdir(config_path)
+                if os.path.isdir(os.path.join(config_path, name)) or os.path.islink(os.path.join(config_path, name))]
+    for name in registry.stale_dirs(existing, [item["dir"] for item in plans]):
+        target = os.path.join(config_path, name)
+        removed.append(target)
+        diffs.append({"before_header": target, "after_header": "%s (removed)" % target, "before": "directory\n",
+                      "after": ""})
+        if not module.check_mode:
+            try:
+                if os.path.islink(target):
+                    os.unlink(target)
+                else:
+                    shutil.rmtree(target)
+            except (IOError, OSError) as exc:
+                fail(module, "containerd_registry", ["config_path: cannot remove %s: %s" % (target, to_native(exc))])
+    return removed
 
 
 def main():
@@ -260,9 +292,7 @@ def main():
     )
     params = module.params
     problems = []
-    config_path = params["config_path"]
-    if not os.path.isabs(config_path) or config_path.rstrip("/") == "":
-        problems.append("config_path must be an absolute directory other than /, got %r" % config_path)
+    config_path = validate.check_path("config_path", params["config_path"], problems, directory=True)
     # drop the argspec's None placeholders so the planner sees kubespray's shape
     registries = []
     for reg in params["registries"]:
@@ -276,53 +306,17 @@ def main():
         plans = registry.plan(registries, auth, option="registries", auth_option="auth")
     except registry.RegistryError as exc:
         problems.extend(exc.errors)
-    if problems:
-        module.fail_json(msg="containerd_registry: %d problem(s) in the options: %s" % (len(problems), "; ".join(problems)),
-                         errors=problems)
+    fail_if(module, "containerd_registry", problems)
 
-    config_path = os.path.normpath(config_path)
-    hosts = []
-    diffs = []
-    changed = False
-    for item in plans:
-        directory = os.path.join(config_path, item["dir"])
-        path = os.path.join(directory, "hosts.toml")
-        content = registry.render(item["document"])
-        mode = 0o600 if item["credentials"] else 0o644
-        before, before_mode = read_file(path)
-        file_changed = before != content or before_mode != mode
-        if file_changed:
-            changed = True
-            diffs.append({
-                "before_header": path if before is not None else "%s (absent)" % path,
-                "after_header": path,
-                "before": registry.redact_text(before or ""),
-                "after": registry.render(registry.redact(item["document"])),
-            })
-            if not module.check_mode:
-                try:
-                    write_file(module, path, content, mode)
-                except (IOError, OSError) as exc:
-                    module.fail_json(msg="cannot write %s: %s" % (path, to_native(exc)))
-        hosts.append({"prefix": item["prefix"], "dir": item["dir"], "path": path, "mode": "%04o" % mode, "changed": file_changed})
-
-    removed = []
-    if params["exclusive"] and os.path.isdir(config_path):
-        existing = [name for name in os.listdir(config_path)
-                    if os.path.isdir(os.path.join(config_path, name)) or os.path.islink(os.path.join(config_path, name))]
-        for name in registry.stale_dirs(existing, [item["dir"] for item in plans]):
-            target = os.path.join(config_path, name)
-            removed.append(target)
-            diffs.append({"before_header": target, "after_header": "%s (removed)" % target, "before": "directory\n", "after": ""})
-            if not module.check_mode:
-                try:
-                    if os.path.islink(target):
-                        os.unlink(target)
-                    else:
-                        shutil.rmtree(target)
-                except (IOError, OSError) as exc:
-                    module.fail_json(msg="cannot remove %s: %s" % (target, to_native(exc)))
-        changed = changed or bool(removed)
+    files, hosts, diffs = _plan_files(module, config_path, plans)
+    fail_if(module, "containerd_registry", files.problems())
+    try:
+        files.commit()
+    except host_files.HostFileError as exc:
+        fail(module, "containerd_registry", [exc.problem])
+    changed = bool(files.changes)
+    removed = _remove_stale(module, config_path, plans, diffs) if params["exclusive"] else []
+    changed = changed or bool(removed)
 
     result = dict(changed=changed, config_path=config_path, hosts=hosts, removed=removed)
     if module._diff:

@@ -202,7 +202,13 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import crictl as crictl_utils
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import cri_proto
-from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.grpc_client import CriClient, GrpcError, socket_path
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.grpc_client import CriClient, GrpcError
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import files as host_files
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail, fail_if
+
+# one day: longer waits or timeouts are a mistake, not a wish (and larger numbers overflow the socket timeout)
+MAX_SECONDS = 86400
 
 
 def ask_grpc(endpoint, timeout):
@@ -261,12 +267,35 @@ def service_state(module, name):
     return state
 
 
-def read_crictl_config(path):
-    try:
-        with open(path, "r") as handle:
-            return crictl_utils.parse_crictl_yaml(handle.read())
-    except (IOError, OSError):
+def read_crictl_config(path, problems):
+    """The settings of crictl's config file ({} when it is absent); a file that is not text is a problem."""
+    if host_files.lstat(path) is None:
         return {}
+    text = host_files.read_text(path, strict=True)
+    if text is None or "\x00" in text:
+        problems.append("crictl_config_path: %s is not a readable UTF-8 text file" % path)
+        return {}
+    return crictl_utils.parse_crictl_yaml(text)
+
+
+def check_options(params):
+    """Every problem in the options, before anything is read or asked."""
+    problems = []
+    endpoint = validate.check_text("endpoint", params["endpoint"], problems)
+    if endpoint is not None:
+        path = endpoint[len("unix://"):] if endpoint.startswith("unix://") else endpoint
+        if "://" in path:
+            problems.append("endpoint: only unix:// endpoints are supported, got %r" % endpoint)
+        else:
+            validate.check_path("endpoint", path, problems)
+    validate.check_int("timeout", params["timeout"], problems, 1, MAX_SECONDS)
+    validate.check_int("wait_ready", params["wait_ready"], problems, 0, MAX_SECONDS)
+    if params["crictl_path"] is not None:
+        validate.check_path("crictl_path", params["crictl_path"], problems)
+    validate.check_path("crictl_config_path", params["crictl_config_path"], problems)
+    if params["service"] is not None:
+        validate.check_text("service", params["service"], problems, max_len=255)
+    return problems
 
 
 def main():
@@ -284,21 +313,10 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    fail_if(module, "cri_info", check_options(params))
     problems = []
-    try:
-        socket_path(params["endpoint"])
-    except GrpcError as exc:
-        problems.append("endpoint: %s" % exc)
-    if params["timeout"] < 1:
-        problems.append("timeout must be at least 1 (seconds), got %d" % params["timeout"])
-    if params["wait_ready"] < 0:
-        problems.append("wait_ready must not be negative, got %d" % params["wait_ready"])
-    if params["crictl_path"] and not os.path.isabs(params["crictl_path"]):
-        problems.append("crictl_path must be an absolute path, got %r" % params["crictl_path"])
-    if not os.path.isabs(params["crictl_config_path"]):
-        problems.append("crictl_config_path must be an absolute path, got %r" % params["crictl_config_path"])
-    if problems:
-        module.fail_json(msg="Invalid options: " + "; ".join(problems), errors=problems)
+    crictl_config = read_crictl_config(params["crictl_config_path"], problems)
+    fail_if(module, "cri_info", problems)
 
     crictl = None
     if params["method"] in ("auto", "crictl"):
@@ -306,12 +324,12 @@ def main():
         if crictl and not os.access(crictl, os.X_OK):
             crictl = None
         if params["method"] == "crictl" and not crictl:
-            module.fail_json(msg="method=crictl: crictl was not found (set crictl_path or use method=grpc)")
+            fail(module, "cri_info", ["method: crictl was not found (set crictl_path or use method=grpc)"])
     method = "crictl" if crictl else "grpc"
 
     # systemctl first: forking after grpcio has run can hang in grpc's fork handler ("Waiting for thread pool
     # to idle before forking"), so nothing may fork once the gRPC calls started.
-    extra = {"crictl_config": read_crictl_config(params["crictl_config_path"])}
+    extra = {"crictl_config": crictl_config}
     if params["service"]:
         extra["service_state"] = service_state(module, params["service"])
     result, available, reason = ask_until_ready(module, method, crictl, params)
@@ -319,7 +337,8 @@ def main():
                   endpoint=params["endpoint"])
     if reason and params["required"]:
         waited = " after waiting %ds" % params["wait_ready"] if params["wait_ready"] else ""
-        module.fail_json(msg="The container runtime at %s is not ready%s: %s" % (params["endpoint"], waited, reason), **result)
+        fail(module, "cri_info", ["endpoint: the container runtime at %s is not ready%s: %s"
+                                  % (params["endpoint"], waited, reason)], **result)
     module.exit_json(**result)
 
 

@@ -170,8 +170,8 @@ diff:
   returned: when diff mode is on and something changed
   type: list
   elements: dict
-errors:
-  description: Every problem found when the module fails.
+problems:
+  description: Every problem found when the module fails, each starting with the option it is about.
   returned: failure
   type: list
   elements: str
@@ -179,29 +179,26 @@ errors:
 
 import binascii
 import os
-import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
-from ansible_collections.kubelayer.runtime.plugins.module_utils.atomic import write_atomic
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import files as host_files
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import kernel, validate
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail, fail_if
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import blockdev, blockdev_io, node
 
-
-def _read_text(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8", "replace")
-    except (IOError, OSError):
-        return None
+_read_text = host_files.read_text
+FILE_OPTIONS = ("modules_load_file", "sysctl_file", "multipath_conf_file", "initiatorname_file")
 
 
-def _read_bytes(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return b""
+def check_options(params, problems):
+    """The module's own options (the drivers are checked by node.normalize_drivers). Normalises paths in place."""
+    validate.check_int("aio_max_nr", params["aio_max_nr"], problems, 1, node.MAX_AIO_MAX_NR)
+    for option in FILE_OPTIONS:
+        params[option] = validate.check_path(option, params[option], problems)
+    validate.check_distinct(dict((option, params[option]) for option in FILE_OPTIONS), problems)
+    return problems
 
 
 class CsiNode(object):
@@ -210,49 +207,37 @@ class CsiNode(object):
         self.check = module.check_mode
         self.changed = False
         self.diffs = []
+        self.host = host_files.HostFiles(module.check_mode, prefix=".kubelayer-csi.")
+        self.touched = set()
 
-    # -- files -----------------------------------------------------------------------------------------------
-    def ensure_file(self, path, content, mode=0o644):
-        """Make ``path`` hold ``content`` (None: absent), atomically. Returns True when it changed."""
-        current = _read_text(path)
-        if content == current:
-            return False
-        self.changed = True
-        self.diffs.append({"before_header": path, "after_header": path,
-                           "before": current or "", "after": content or ""})
-        if self.check:
-            return True
+    # -- files: recorded, checked, then written in one go ----------------------------------------------------
+    def plan_file(self, option, content, mode=0o644):
+        """``option``'s file should hold ``content`` (None: absent)."""
+        path = self.module.params[option]
         if content is None:
-            os.unlink(path)
-            return True
-        write_atomic(self.module, path, to_bytes(content), mode, prefix=".kubelayer-csi.")
-        return True
+            change = self.host.absent(option, path)
+        else:
+            change = self.host.file(option, path, to_bytes(content), mode)
+        if change is not None:
+            self.touched.add(option)
 
-    def ensure_directory(self, spec, selinux_enabled, warnings):
-        path, mode = spec["path"], int(spec["mode"], 8)
-        try:
-            st = os.lstat(path)
-        except OSError:
-            st = None
-        if st is not None and not stat.S_ISDIR(st.st_mode):
-            return ["%s: %s exists and is not a directory" % (spec["driver"], path)]
-        before = "absent" if st is None else "directory mode %04o" % stat.S_IMODE(st.st_mode)
-        if st is None or stat.S_IMODE(st.st_mode) != mode:
-            self.changed = True
-            self.diffs.append({"before_header": path, "after_header": path,
-                               "before": before + "\n", "after": "directory mode %04o\n" % mode})
-            if not self.check:
-                if st is None:
-                    os.makedirs(path, 0o755)
-                os.chmod(path, mode)
-        elif spec.get("must_be_empty"):
-            mounted = os.path.ismount(path)
-            if not mounted and os.listdir(path):
+    def plan_directory(self, spec, warnings):
+        option = "csi_drivers[%s].path" % spec["driver"]
+        change = self.host.directory(option, spec["path"], int(spec["mode"], 8))
+        if change is None and spec.get("must_be_empty"):
+            if not os.path.ismount(spec["path"]) and os.listdir(spec["path"]):
                 warnings.append("%s: %s is not empty; the Quobyte client DaemonSet refuses a non-empty mount point"
-                                % (spec["driver"], path))
-        if selinux_enabled and spec.get("selinux_type"):
-            self.ensure_selinux_type(path, spec["selinux_type"], exists=st is not None)
-        return []
+                                % (spec["driver"], spec["path"]))
+
+    def commit(self):
+        fail_if(self.module, "csi_node", self.host.problems())
+        for change in self.host.changes:
+            self.changed = True
+            self.diffs.append(change.diff())
+        try:
+            self.host.commit()
+        except host_files.HostFileError as exc:
+            fail(self.module, "csi_node", [exc.problem])
 
     def ensure_selinux_type(self, path, wanted, exists):
         current = None
@@ -297,16 +282,16 @@ class CsiNode(object):
     def apply_sysctls(self, sysctls, warnings):
         current = {}
         for key in sysctls:
-            current[key] = (_read_text("/proc/sys/" + key.replace(".", "/")) or "").strip()
+            current[key] = (_read_text(kernel.sysctl_path(key)) or "").strip()
         for key, value in sorted(node.sysctl_writes(sysctls, current).items()):
-            proc = "/proc/sys/" + key.replace(".", "/")
+            proc = kernel.sysctl_path(key)
             if self.check and not os.access(proc, os.W_OK):
                 warnings.append("sysctl %s cannot be set now (%s is read-only); %s sets it at the next boot"
                                 % (key, proc, self.module.params["sysctl_file"]))
                 continue
             if not self.check:
                 try:
-                    with open("/proc/sys/" + key.replace(".", "/"), "w") as handle:
+                    with open(proc, "w") as handle:
                         handle.write("%d\n" % value)
                 except (IOError, OSError) as exc:
                     warnings.append("sysctl %s could not be set now (%s); %s sets it at the next boot"
@@ -354,7 +339,7 @@ def osd_device_checks(module, plan):
     if plan["osd_devices"]:
         records, dev_errors = blockdev.resolve_requested(blockdev_io.describe_requested(plan["osd_devices"]), devices)
         dev_errors.extend(blockdev.ineligible_errors(records, accept_ceph_osds=True))
-        errors.extend("rook-ceph: osd_devices: %s" % e for e in dev_errors)
+        errors.extend("csi_drivers[rook-ceph].osd_devices: %s" % e for e in dev_errors)
     if use_all or device_filter:
         what = "rook-ceph: use_all_devices" if use_all else "rook-ceph: device_filter %r" % device_filter
         selected = blockdev.select_rook_devices(devices, device_filter, use_all)
@@ -378,47 +363,40 @@ def main():
     )
     p = module.params
     drivers, errors, warnings = node.normalize_drivers(p["drivers"])
-    if p["aio_max_nr"] < 1:
-        errors.append("aio_max_nr: %d is not a positive number" % p["aio_max_nr"])
+    fail_if(module, "csi_node", check_options(p, errors))
     family = node.os_family(_read_text("/etc/os-release"))
     if family is None:
-        errors.append("unsupported OS: /etc/os-release names neither a Debian- nor a RHEL-like system")
-    if family is None:
-        module.fail_json(msg="; ".join(errors), errors=errors)
+        fail(module, "csi_node", ["os_family: /etc/os-release names neither a Debian- nor a RHEL-like system"])
 
     plan = node.node_plan(drivers, family, p["aio_max_nr"])
     warnings.extend(plan["warnings"])
-    mountinfo = _read_text("/proc/self/mountinfo") or ""
-    mount_types = node.parse_mount_types(mountinfo)
+    mount_types = node.parse_mount_types(_read_text("/proc/self/mountinfo") or "")
     errors.extend(node.quobyte_errors(plan["quobyte_host_mounts"], mount_types))
     warnings.extend(node.configfs_warnings(plan, mount_types))
 
     osd_records, dev_errors, dev_warnings = osd_device_checks(module, plan)
     errors.extend(dev_errors)
     warnings.extend(dev_warnings)
-    for directory in plan["directories"]:
-        if os.path.lexists(directory["path"]) and not os.path.isdir(directory["path"]):
-            errors.append("%s: %s exists and is not a directory" % (directory["driver"], directory["path"]))
-    if errors:
-        module.fail_json(msg="; ".join(errors), errors=errors, osd_devices=osd_records)
+    fail_if(module, "csi_node", errors, osd_devices=osd_records)
 
-    container = node.in_container(os.path.exists("/run/.containerenv"), os.path.exists("/.dockerenv"),
-                                  _read_bytes("/proc/1/environ"))
+    container = kernel.in_container()
     work = CsiNode(module)
-    work.ensure_file(p["modules_load_file"], node.render_modules_load(plan["kernel_modules"]))
-    work.ensure_file(p["sysctl_file"], node.render_sysctl(plan["sysctls"]))
-    multipath_changed = work.ensure_file(p["multipath_conf_file"],
-                                         node.render_multipath_blacklist(plan["multipath_blacklist"]))
+    work.plan_file("modules_load_file", node.render_modules_load(plan["kernel_modules"]))
+    work.plan_file("sysctl_file", node.render_sysctl(plan["sysctls"]))
+    work.plan_file("multipath_conf_file", node.render_multipath_blacklist(plan["multipath_blacklist"]))
     if plan["initiator_name"]:
         current = _read_text(p["initiatorname_file"])
         if not node.parse_initiator_name(current):
-            work.ensure_file(p["initiatorname_file"], node.render_initiator_name(
+            work.plan_file("initiatorname_file", node.render_initiator_name(
                 current, family, to_native(binascii.hexlify(os.urandom(6)))), mode=0o600)
+    for directory in plan["directories"]:
+        work.plan_directory(directory, warnings)
+    work.commit()
+    multipath_changed = "multipath_conf_file" in work.touched
     selinux = os.path.exists("/sys/fs/selinux/enforce") and (_read_text("/sys/fs/selinux/enforce") or "") != ""
     for directory in plan["directories"]:
-        errors.extend(work.ensure_directory(directory, selinux, warnings))
-    if errors:
-        module.fail_json(msg="; ".join(errors), errors=errors)
+        if selinux and directory.get("selinux_type"):
+            work.ensure_selinux_type(directory["path"], directory["selinux_type"], exists=os.path.isdir(directory["path"]))
     work.apply_sysctls(plan["sysctls"], warnings)
     modules = work.load_modules(plan["kernel_modules"], container, warnings)
 
@@ -430,8 +408,7 @@ def main():
     warnings.extend(svc_warnings)
     if multipath_changed and observed.get("multipathd.service", {}).get("ActiveState") == "active":
         actions.append({"name": "multipathd.service", "state": "reloaded", "present": True})
-    if svc_errors:
-        module.fail_json(msg="; ".join(svc_errors), errors=svc_errors)
+    fail_if(module, "csi_node", svc_errors)
 
     for warning in warnings:
         module.warn(warning)

@@ -237,7 +237,9 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
-from ansible_collections.kubelayer.runtime.plugins.module_utils.atomic import write_atomic
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import files as host_files
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail, fail_if
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import plan as csi_plan
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import render as csi_render
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import gitops
@@ -286,6 +288,16 @@ def load_upstream(upstream_dir):
     return upstream, problems
 
 
+def check_paths(params):
+    """The path options, before anything is read (normalised in place)."""
+    problems = []
+    for option in ("upstream_dir", "render_dir"):
+        if params[option] is not None:
+            params[option] = validate.check_path(option, params[option], problems, directory=True)
+    validate.check_text("kubernetes_version", params["kubernetes_version"], problems, max_len=32)
+    return problems
+
+
 def schema_version(kubernetes_version):
     """The bundled schema version to validate with: the newest one not newer than the cluster's minor."""
     wanted = csi_plan.parse_version(kubernetes_version)
@@ -307,56 +319,48 @@ def validate_plan(plan, upstream, k8s_version):
     return ["schema: %s" % p for p in problems]
 
 
-def _read(path):
+def _previous_files(root):
+    """The relative paths the last render wrote (its marker), each a plain relative path below ``root``."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8")
-    except (IOError, OSError, UnicodeDecodeError):
-        return None
-
-
-def _write(module, path, text, mode):
-    write_atomic(module, path, to_bytes(text), mode, prefix=".csi_plan-")
+        loaded = json.loads(host_files.read_text(os.path.join(root, MARKER), strict=True) or "[]")
+    except ValueError:
+        return []
+    if not isinstance(loaded, list):
+        return []
+    return [rel for rel in loaded if isinstance(rel, str) and rel and not rel.startswith(("/", "..")) and
+            validate.check_path("", "/" + rel, []) == "/" + rel]
 
 
 def render(module, render_dir, plan):
+    """Write the GitOps tree below ``render_dir``: every destination checked first, then written (or rolled back)."""
     tree = csi_render.render_tree(plan)
-    root = os.path.realpath(render_dir)
-    previous = []
-    marker_text = _read(os.path.join(root, MARKER))
-    if marker_text:
-        try:
-            loaded = json.loads(marker_text)
-            if isinstance(loaded, list):
-                previous = [p for p in loaded if isinstance(p, str)]
-        except ValueError:
-            previous = []
+    root = render_dir
+    files = host_files.HostFiles(module.check_mode, prefix=".csi_plan-")
     changed_files, diffs = [], []
     for rel, text in tree.items():
-        before = _read(os.path.join(root, rel))
-        if before != text:
+        mode = 0o600 if rel.endswith("/" + csi_render.VALUES) else 0o644
+        change = files.file("render_dir", os.path.join(root, rel), to_bytes(text), mode, root=root)
+        if change is not None:
             changed_files.append(rel)
-            diffs.append({"before_header": rel, "after_header": rel, "before": before or "", "after": text})
+            diffs.append(dict(change.diff(), before_header=rel, after_header=rel))
     removed = []
-    for rel in sorted(set(previous)):
-        path = os.path.realpath(os.path.join(root, rel))
-        if rel not in tree and path.startswith(root + os.sep) and os.path.isfile(path):
+    for rel in sorted(set(_previous_files(root)) - set(tree)):
+        change = files.absent("render_dir", os.path.join(root, rel), root=root)
+        if change is not None:
             removed.append(rel)
-            diffs.append({"before_header": rel, "after_header": "(removed)", "before": _read(path) or "", "after": ""})
-    marker = json.dumps(sorted(tree), indent=1) + "\n"
-    marker_changed = marker_text != marker
-    changed = bool(changed_files or removed)
-    if (changed or marker_changed) and not module.check_mode:
-        for rel in changed_files:
-            mode = 0o600 if rel.endswith("/" + csi_render.VALUES) else 0o644
-            _write(module, os.path.join(root, rel), tree[rel], mode)
-        for rel in removed:
-            os.unlink(os.path.join(root, rel))
-            parent = os.path.dirname(os.path.join(root, rel))
-            if parent != root and not os.listdir(parent):
-                os.rmdir(parent)
-        _write(module, os.path.join(root, MARKER), marker, 0o644)
-    return changed, sorted(tree), removed, diffs
+            diffs.append(dict(change.diff(), before_header=rel, after_header="(removed)"))
+    files.file("render_dir", os.path.join(root, MARKER), to_bytes(json.dumps(sorted(tree), indent=1) + "\n"),
+               0o644, root=root)
+    fail_if(module, "csi_plan", files.problems())
+    try:
+        files.commit()
+    except host_files.HostFileError as exc:
+        fail(module, "csi_plan", [exc.problem])
+    for rel in removed if not module.check_mode else []:
+        parent = os.path.dirname(os.path.join(root, rel))
+        if parent != root and os.path.isdir(parent) and not os.listdir(parent):
+            os.rmdir(parent)
+    return bool(changed_files or removed), sorted(tree), removed, diffs
 
 
 def main():
@@ -380,6 +384,8 @@ def main():
         module.fail_json(msg=missing_required_lib("kubernetes-validate and jsonschema"),
                          exception=str(schema.SCHEMA_IMPORT_ERROR))
 
+    problems = check_paths(params)
+    fail_if(module, "csi_plan", problems)
     upstream, problems = load_upstream(params["upstream_dir"])
     plan = None
     try:
@@ -391,9 +397,7 @@ def main():
     if plan is not None and params["validate"]:
         validated_with = schema_version(params["kubernetes_version"])
         problems.extend(validate_plan(plan, upstream, validated_with))
-    if problems:
-        module.fail_json(msg="csi_plan: drivers refused, %d problem(s): %s" % (len(problems), "; ".join(problems)),
-                         problems=problems)
+    fail_if(module, "csi_plan", problems)
 
     for warning in plan["warnings"]:
         module.warn(warning)
@@ -401,11 +405,8 @@ def main():
     if params["render_dir"]:
         try:
             changed, rendered, removed, diffs = render(module, params["render_dir"], plan)
-        except (IOError, OSError) as exc:
-            module.fail_json(msg="csi_plan: cannot write render_dir %s: %s" % (params["render_dir"], to_native(exc)),
-                             problems=["render_dir: %s" % to_native(exc)])
         except gitops.ManifestError as exc:
-            module.fail_json(msg="csi_plan: cannot render: %s" % "; ".join(exc.problems), problems=exc.problems)
+            fail(module, "csi_plan", ["render_dir: %s" % p for p in exc.problems])
         result.update(changed=changed, rendered=rendered, removed=removed)
         if module._diff and diffs:
             result["diff"] = diffs

@@ -160,6 +160,8 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.netfacts imp
     build_facts,
     parse_ip_json,
 )
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail, fail_if
 
 
 def _run(module, ip_bin, key, optional=False):
@@ -168,8 +170,8 @@ def _run(module, ip_bin, key, optional=False):
         if optional:
             module.warn("'ip %s' failed (%s); assuming no IPv6 routes" % (" ".join(IP_COMMANDS[key]), err.strip()))
             return []
-        module.fail_json(msg="'ip %s' failed with rc %d: %s (iproute2 with JSON output, ip -j, is required)"
-                         % (" ".join(IP_COMMANDS[key]), rc, err.strip()))
+        fail(module, "node_network_facts", ["ip: 'ip %s' failed with rc %d: %s (iproute2 with JSON output, ip -j, "
+                                            "is required)" % (" ".join(IP_COMMANDS[key]), rc, err.strip())])
     return parse_ip_json(out, "output of 'ip %s'" % " ".join(IP_COMMANDS[key]))
 
 
@@ -181,10 +183,16 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        re.compile(module.params["cni_interface_pattern"])
-    except re.error as exc:
-        module.fail_json(msg="cni_interface_pattern: not a valid regular expression: %s" % exc)
+    problems = []
+    if module.params["underlay_interface"] is not None:
+        validate.check_interface("underlay_interface", module.params["underlay_interface"], problems)
+    if validate.check_text("cni_interface_pattern", module.params["cni_interface_pattern"], problems,
+                           allow_empty=True) is not None:
+        try:
+            re.compile(module.params["cni_interface_pattern"])
+        except re.error as exc:
+            problems.append("cni_interface_pattern: not a valid regular expression: %s" % exc)
+    fail_if(module, "node_network_facts", problems)
     ip_bin = module.get_bin_path("ip", required=True, opt_dirs=["/usr/sbin", "/sbin"])
     try:
         addr = _run(module, ip_bin, "addr")
@@ -195,7 +203,7 @@ def main():
                             cni_pattern=module.params["cni_interface_pattern"],
                             hostname=socket.gethostname())
     except NetfactsError as exc:
-        module.fail_json(msg=str(exc))
+        fail(module, "node_network_facts", [str(exc) if str(exc).startswith("underlay_interface") else "ip: %s" % exc])
     module.exit_json(changed=False, ansible_facts={"node_network": facts})
 
 

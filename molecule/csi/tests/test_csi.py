@@ -48,12 +48,12 @@ def test_rpc_statd_running_for_nfsv3_locking(node):
 
 
 def _failing(host, module, args):
-    """Run a module that must fail; its result (testinfra does not always see `failed`, so also check `errors`)."""
+    """Run a module that must fail; its result (testinfra does not always see `failed`, so also check `problems`)."""
     try:
         result = host.ansible(module, json.dumps(args), check=False)
     except AnsibleException as exc:
         result = exc.result
-    assert result.get("failed") or result.get("errors"), result
+    assert result.get("failed") or result.get("problems"), result
     assert result.get("changed") is False
     return result
 
@@ -144,12 +144,12 @@ def test_rook_ceph_refuses_ineligible_osd_devices_and_writes_nothing(host, node,
     before = node.file("/etc/modules-load.d/kubelayer-csi.conf").content_string
     args = {"drivers": [{"name": "rook-ceph", "osd_devices": [loops["small"], loops["part"]]}],
             "modules_load_file": "/etc/modules-load.d/kubelayer-csi-refused.conf"}
-    errors = _failing(host, "kubelayer.runtime.csi_node", args)["errors"]
+    errors = _failing(host, "kubelayer.runtime.csi_node", args)["problems"]
     assert errors == [
-        "rook-ceph: osd_devices: %s is not eligible for a Ceph OSD: too small: 1073741824 bytes (1.0 GiB), below "
+        "csi_drivers[rook-ceph].osd_devices: %s is not eligible for a Ceph OSD: too small: 1073741824 bytes (1.0 GiB), below "
         "the minimum of 5368709120 bytes (5.0 GiB)" % loops["small"],
         # an MBR with a partition entry (the lab's loop devices never show their partitions to the kernel)
-        "rook-ceph: osd_devices: %s is not eligible for a Ceph OSD: has a partition table: dos (1 partition entry)"
+        "csi_drivers[rook-ceph].osd_devices: %s is not eligible for a Ceph OSD: has a partition table: dos (1 partition entry)"
         % loops["part"],
     ]
     assert not node.file("/etc/modules-load.d/kubelayer-csi-refused.conf").exists
@@ -188,7 +188,7 @@ def test_longhorn_storageos_quobyte_in_check_mode_plan_without_writing(host, nod
 
 def test_quobyte_host_mode_needs_the_native_client_mounted(host):
     args = {"drivers": [{"name": "quobyte", "client_mode": "host", "client_mount_point": "/mnt/quobyte"}]}
-    errors = _failing(host, "kubelayer.runtime.csi_node", args)["errors"]
+    errors = _failing(host, "kubelayer.runtime.csi_node", args)["problems"]
     assert len(errors) == 1
-    assert errors[0].startswith("quobyte: client_mode host needs the native Quobyte client mounted at "
+    assert errors[0].startswith("csi_drivers[quobyte].client_mode: host needs the native Quobyte client mounted at "
                                 "/mnt/quobyte/mounts")

@@ -97,6 +97,26 @@ class Change(object):
                 self.link_target = None
 
 
+    def diff(self):
+        """One diff-mode entry (``before_header``, ``after_header``, ``before``, ``after``) for this change."""
+        st = self.st
+        if self.kind == "directory":
+            before = "absent\n" if st is None else ("directory mode %04o\n" % stat.S_IMODE(st.st_mode)
+                                                    if stat.S_ISDIR(st.st_mode) else _describe(st) + "\n")
+            after = "directory\n" if self.mode is None else "directory mode %04o\n" % self.mode
+        elif self.kind == "link":
+            before, after = "absent\n", "symlink to %s\n" % self.target
+        else:
+            before = _text(self.before) if self.before is not None else (
+                "" if st is None else "%s\n" % _describe(st))
+            after = _text(self.data) if self.kind == "file" else ""
+        return {"before_header": self.path, "after_header": self.path, "before": before, "after": after}
+
+
+def _text(data):
+    return data.decode("utf-8", "replace") if isinstance(data, bytes) else (data or "")
+
+
 class HostFiles(object):
     """Record, check, then commit (or roll back) the host changes of one module run."""
 

@@ -121,10 +121,10 @@ def check_sysctl_value(option, value, problems):
         return str(value)
     if check_text(option, value, problems, max_len=1024) is None:
         return None
-    if value != value.strip():
-        problems.append("%s: %r has leading or trailing blanks" % (option, value))
+    if not value.strip():
+        problems.append("%s: must not be blank" % option)
         return None
-    return value
+    return value.strip()
 
 
 def check_interface(option, value, problems):
@@ -175,3 +175,25 @@ def check_within(option, path, root, problems):
         problems.append("%s: %s is not below %s" % (option, path, root))
         return None
     return path
+
+
+def check_plain(option, value, problems, depth=0):
+    """Plain data (mappings, lists, strings, numbers, booleans, None) with no control character in any string or
+    key; one problem per offending item, named by its path (``nodes[2].name``)."""
+    if depth > 32:
+        problems.append("%s: nested too deeply" % option)
+    elif isinstance(value, str):
+        check_text(option, value, problems, allow_empty=True, max_len=1 << 20)
+    elif isinstance(value, dict):
+        for key in value:
+            where = "%s.%s" % (option, key)
+            if not isinstance(key, str) or _CONTROL.search(key):
+                problems.append("%s: the key %r is not a plain string" % (option, key))
+            else:
+                check_plain(where, value[key], problems, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            check_plain("%s[%d]" % (option, index), item, problems, depth + 1)
+    elif value is not None and not isinstance(value, (bool, int, float)):
+        problems.append("%s: %r is not plain data" % (option, type(value).__name__))
+    return problems

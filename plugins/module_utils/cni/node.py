@@ -13,7 +13,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import re
+
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import kernel, validate
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.backends import BACKENDS  # noqa: F401
 
@@ -26,24 +27,21 @@ NM_UNMANAGED = ["flannel*", "cali*", "tunl*", "vxlan.calico", "vxlan-v6.calico",
                 "vxlan*"]
 HEADER = "# Managed by kubelayer.runtime (canal_node); local changes are overwritten.\n"
 RULE_COMMENT = "kubelayer-canal"
-_SYSCTL_KEY = re.compile(r"^[a-z0-9_]+([./][A-Za-z0-9_*-]+)+$")
-_MODULE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def sysctl_settings(ipv6=False, extra=None):
-    """Ordered ``[(key, value)]``: IPv4 forwarding, IPv6 forwarding when asked, then ``extra``."""
+    """Ordered ``[(key, value)]``: IPv4 forwarding, IPv6 forwarding when asked, then ``extra`` (checked values)."""
     settings = [("net.ipv4.ip_forward", "1")]
     if ipv6:
         settings.append(("net.ipv6.conf.all.forwarding", "1"))
     for key in sorted(extra or {}):
-        value = extra[key]
-        value = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        value = validate.check_sysctl_value("extra_sysctls.%s" % key, extra[key], [])
         settings = [(k, v) for k, v in settings if k != key] + [(key, value)]
     return settings
 
 
 def render_sysctl(settings):
-    return HEADER + "".join("%s = %s\n" % (k, v) for k, v in settings)
+    return kernel.render_sysctl(HEADER, settings)
 
 
 def kernel_modules(backend, extra=None):
@@ -56,7 +54,7 @@ def kernel_modules(backend, extra=None):
 
 
 def render_modules(modules):
-    return HEADER + "".join("%s\n" % m for m in modules)
+    return kernel.render_modules_load(HEADER, modules)
 
 
 def render_networkmanager(patterns=None):
@@ -83,33 +81,49 @@ def backend_ports(backend, ipv6=False, vxlan_port=None, wireguard_port=None, wir
     return []
 
 
-def sysctl_path(key):
-    """``net.ipv4.ip_forward`` -> ``/proc/sys/net/ipv4/ip_forward`` (``/`` keeps dotted parts)."""
-    if "/" in key:
-        return "/proc/sys/" + key.lstrip("/")
-    return "/proc/sys/" + key.replace(".", "/")
+FILE_OPTIONS = ("sysctl_file", "modules_load_file", "networkmanager_file", "udev_rule_file")
+DIR_OPTIONS = ("cni_conf_dir", "cni_bin_dir")
 
 
 def check_params(params):
-    """Every problem in the module parameters (empty list: fine)."""
+    """Every problem in the module parameters (empty list: fine). Normalises the directory options in place."""
     problems = []
     if params.get("backend") not in BACKENDS:
         problems.append("backend: %r is not one of %s" % (params.get("backend"), ", ".join(BACKENDS)))
-    for key, value in (params.get("extra_sysctls") or {}).items():
-        if not _SYSCTL_KEY.match(str(key)):
-            problems.append("extra_sysctls: %r is not a sysctl key" % (key,))
-        if not isinstance(value, (str, int, bool)) or "\n" in str(value):
-            problems.append("extra_sysctls.%s: %r must be a single-line value" % (key, value))
-    for name in params.get("extra_modules") or []:
-        if not isinstance(name, str) or not _MODULE.match(name):
-            problems.append("extra_modules: %r is not a kernel module name" % (name,))
+    extra = params.get("extra_sysctls") or {}
+    for key in sorted(extra, key=str):
+        if validate.check_sysctl_key("extra_sysctls", key, problems) is not None:
+            validate.check_sysctl_value("extra_sysctls.%s" % key, extra[key], problems)
+    modules = params.get("extra_modules") or []
+    for index, name in enumerate(modules):
+        validate.check_kernel_module("extra_modules[%d]" % index, name, problems)
+    validate.check_unique("extra_modules", modules, problems)
     for opt in ("vxlan_port", "wireguard_port", "wireguard_port_v6"):
+        if params.get(opt) is not None:
+            validate.check_int(opt, params[opt], problems, 1, 65535)
+    plugins = params.get("cni_plugins") or []
+    for index, plugin in enumerate(plugins):
+        validate.check_cni_plugin("cni_plugins[%d]" % index, plugin, problems)
+    validate.check_unique("cni_plugins", plugins, problems)
+    problems.extend(_check_paths(params))
+    return problems
+
+
+def _check_paths(params):
+    problems = []
+    for opt in FILE_OPTIONS:
+        if opt in params:
+            params[opt] = validate.check_path(opt, params[opt], problems)
+    for opt in DIR_OPTIONS + ("cni_plugin_link_from",):
         value = params.get(opt)
-        if value is not None and not (isinstance(value, int) and 1 <= value <= 65535):
-            problems.append("%s: %r is not a port number" % (opt, value))
-    for plugin in params.get("cni_plugins") or []:
-        if not isinstance(plugin, str) or not re.match(r"^[A-Za-z0-9_.-]+$", plugin):
-            problems.append("cni_plugins: %r is not a plugin file name" % (plugin,))
+        if value is None and opt not in DIR_OPTIONS or value == "auto" and opt == "cni_plugin_link_from":
+            continue
+        if opt in params:
+            params[opt] = validate.check_path(opt, value, problems, directory=True)
+    for opt in ("sysctl_file", "modules_load_file"):
+        if isinstance(params.get(opt), str) and not params[opt].endswith(".conf"):
+            problems.append("%s: %s does not end in .conf, so systemd would never read it at boot" % (opt, params[opt]))
+    validate.check_distinct(dict((opt, params.get(opt)) for opt in FILE_OPTIONS + DIR_OPTIONS), problems)
     return problems
 
 

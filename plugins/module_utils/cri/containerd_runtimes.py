@@ -74,7 +74,7 @@ def runtime_name_problem(name):
 def _kind_problems(rt, where):
     problems = []
     kind = rt.get("kind", "runc")
-    if kind not in RUNTIME_KINDS:
+    if not isinstance(kind, str) or kind not in RUNTIME_KINDS:
         problems.append("%s.kind: unknown runtime kind %r (known: %s)" % (where, kind, ", ".join(sorted(RUNTIME_KINDS))))
     rtype = rt.get("runtime_type")
     if rtype is not None:

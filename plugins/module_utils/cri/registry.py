@@ -23,6 +23,8 @@ import binascii
 import ipaddress
 import re
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import booleans
+
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.toml_emit import emit
 
 try:  # python 3
@@ -231,10 +233,10 @@ def _check_headers(value, where, problems):
 
 
 def _check_bool(value, where, problems):
-    if not isinstance(value, bool):
+    parsed = booleans.parse_bool(value)
+    if parsed is None:
         problems.append("%s must be a boolean, got %r" % (where, value))
-        return None
-    return value
+    return parsed
 
 
 def _unknown_keys(item, allowed, where, problems):

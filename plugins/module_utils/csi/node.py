@@ -13,6 +13,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import booleans, kernel, validate
+
 DRIVERS = ("rook-ceph", "quobyte", "nfs", "local-path", "longhorn", "storageos")
 
 # Node-side options per driver: option -> (kind, default). Keys not listed here belong to the cluster side
@@ -55,36 +57,31 @@ STORAGEOS_WARNING = ("storageos: StorageOS/Ondat is unmaintained upstream since 
 INITIATOR_PREFIX = {"debian": "iqn.1993-08.org.debian:01:", "redhat": "iqn.1994-05.com.redhat:"}
 HEADER = "# Managed by kubelayer.runtime (role csi): %s. Local edits are overwritten.\n"
 
-# the strings Ansible's boolean conversion accepts
-_BOOL_STRINGS = {"true": True, "yes": True, "on": True, "1": True, "t": True, "y": True,
-                 "false": False, "no": False, "off": False, "0": False, "f": False, "n": False}
+MAX_AIO_MAX_NR = 2 ** 31 - 1  # fs.aio-max-nr: larger values are refused (they are never needed)
 
 
 def _check_value(driver, option, kind, value, errors):
     where = "csi_drivers[%s].%s" % (driver, option)
     if isinstance(kind, tuple):
-        if value not in kind:
+        if not isinstance(value, str) or value not in kind:
             errors.append("%s: %r is not one of %s" % (where, value, ", ".join(kind)))
         return value
     if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in _BOOL_STRINGS:
-            return _BOOL_STRINGS[value.lower()]
-        errors.append("%s: %r is not a boolean" % (where, value))
-        return value
+        parsed = booleans.check_bool(where, value, errors)
+        return value if parsed is None else parsed
     if kind == "str":
-        if not isinstance(value, str) or not value:
-            errors.append("%s: %r is not a non-empty string" % (where, value))
+        validate.check_text(where, value, errors, max_len=255)
         return value
     if kind == "abspath":
-        if not isinstance(value, str) or not value.startswith("/") or value.rstrip("/") == "":
-            errors.append("%s: %r is not an absolute path other than /" % (where, value))
-            return value
-        return value.rstrip("/")
+        checked = validate.check_path(where, value, errors, directory=True)
+        return value if checked is None else checked
     if kind == "paths":
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.startswith("/") for v in value):
+        if not isinstance(value, list):
             errors.append("%s: %r is not a list of absolute device paths" % (where, value))
+            return value
+        for index, item in enumerate(value):
+            validate.check_path("%s[%d]" % (where, index), item, errors)
+        validate.check_unique(where, value, errors)
         return value
     if kind == "mode":
         return normalize_mode(value, where, errors)
@@ -230,17 +227,12 @@ def node_plan(drivers, family, aio_max_nr=AIO_MAX_NR):
 
 def render_modules_load(modules):
     """Content of /etc/modules-load.d/<file>.conf, or None (file absent) when no module is needed."""
-    if not modules:
-        return None
-    return HEADER % "kernel modules for the CSI drivers" + "".join("%s\n" % m for m in modules)
+    return kernel.render_modules_load(HEADER % "kernel modules for the CSI drivers", modules)
 
 
 def render_sysctl(sysctls):
     """Content of /etc/sysctl.d/<file>.conf, or None when no sysctl is needed."""
-    if not sysctls:
-        return None
-    return HEADER % "sysctls for the CSI drivers" + "".join(
-        "%s = %s\n" % (key, sysctls[key]) for key in sorted(sysctls))
+    return kernel.render_sysctl(HEADER % "sysctls for the CSI drivers", sysctls)
 
 
 def render_multipath_blacklist(enabled):
@@ -358,7 +350,7 @@ def quobyte_errors(required_mounts, mount_types):
     errors = []
     for path in required_mounts:
         if path not in mount_types:
-            errors.append("quobyte: client_mode host needs the native Quobyte client mounted at %s (install it with "
+            errors.append("csi_drivers[quobyte].client_mode: host needs the native Quobyte client mounted at %s (install it with "
                           "install_quobyte add-client --mount-point %s), or set client_mode: daemonset to use the "
                           "chart's client DaemonSet" % (path, path))
     return errors
@@ -388,10 +380,3 @@ def selinux_type(context):
     """The type field of an SELinux context such as system_u:object_r:container_file_t:s0, or None."""
     parts = (context or "").strip("\x00 \n").split(":")
     return parts[2] if len(parts) >= 3 else None
-
-
-def in_container(containerenv, dockerenv, pid1_environ):
-    """True inside podman/docker/systemd-nspawn style containers."""
-    if containerenv or dockerenv:
-        return True
-    return any(item.startswith(b"container=") for item in (pid1_environ or b"").split(b"\x00"))

@@ -74,13 +74,13 @@ def test_name_grammars(check, good, bad):
         assert len(problems) == 1 and problems[0].startswith("opt: "), value
 
 
-@pytest.mark.parametrize("value, out", [(True, "1"), (False, "0"), (5, "5"), ("4096 87380", "4096 87380")])
+@pytest.mark.parametrize("value, out", [(True, "1"), (False, "0"), (5, "5"), ("4096 87380", "4096 87380"), (" 1 ", "1")])
 def test_sysctl_values(value, out):
     problems = []
     assert V.check_sysctl_value("opt", value, problems) == out and problems == []
 
 
-@pytest.mark.parametrize("value", ["1\rkernel.core_pattern = |/tmp/x", "1\0", "1\n", " 1", 1.5, None, [1]])
+@pytest.mark.parametrize("value", ["1\rkernel.core_pattern = |/tmp/x", "1\0", "1\n", "  ", 1.5, None, [1]])
 def test_sysctl_values_refused(value):
     problems = []
     assert V.check_sysctl_value("extra_sysctls.x", value, problems) is None

@@ -48,24 +48,50 @@ def test_backend_ports():
     assert node.backend_ports("host-gw", True) == []
 
 
-def test_sysctl_path():
-    assert node.sysctl_path("net.ipv4.ip_forward") == "/proc/sys/net/ipv4/ip_forward"
-    assert node.sysctl_path("net/ipv4/conf/eth0.100/rp_filter") == "/proc/sys/net/ipv4/conf/eth0.100/rp_filter"
-
-
 def test_check_params_lists_every_problem():
     problems = node.check_params({"backend": "udp", "extra_sysctls": {"bad key": "1", "net.core.x": "a\nb"},
-                                  "extra_modules": ["ok", "no/slash"], "vxlan_port": 70000,
-                                  "cni_plugins": ["portmap", "../x"]})
+                                  "extra_modules": ["ok", "no/slash", "-r", "ok"], "vxlan_port": 70000,
+                                  "cni_plugins": ["portmap", "../x", "..", "portmap"]})
     assert problems == [
         "backend: 'udp' is not one of vxlan, host-gw, wireguard, ipip",
-        "extra_sysctls: 'bad key' is not a sysctl key",
-        "extra_sysctls.net.core.x: 'a\\nb' must be a single-line value",
-        "extra_modules: 'no/slash' is not a kernel module name",
-        "vxlan_port: 70000 is not a port number",
-        "cni_plugins: '../x' is not a plugin file name",
+        "extra_sysctls: 'bad key' is not a sysctl key (such as net.ipv4.ip_forward)",
+        "extra_sysctls.net.core.x: 'a\\nb' contains the control character '\\n'",
+        "extra_modules[1]: 'no/slash' is not a kernel module name",
+        "extra_modules[2]: '-r' is not a kernel module name",
+        "extra_modules: 'ok' is given more than once",
+        "vxlan_port: 70000 is out of range (1..65535)",
+        "cni_plugins[1]: '../x' is not a CNI plugin file name",
+        "cni_plugins[2]: '..' is not a CNI plugin file name",
+        "cni_plugins: 'portmap' is given more than once",
     ]
     assert node.check_params({"backend": "vxlan", "vxlan_port": 8472, "cni_plugins": ["host-local"]}) == []
+
+
+def test_check_params_paths():
+    params = {"backend": "vxlan", "sysctl_file": "/.", "modules_load_file": "etc/x.conf", "networkmanager_file": "",
+              "udev_rule_file": "/etc/udev/rules.d/x.rules", "cni_conf_dir": "/etc/cni/net.d/",
+              "cni_bin_dir": "/etc/udev/rules.d/x.rules", "cni_plugin_link_from": "usr/lib/cni"}
+    problems = node.check_params(params)
+    assert problems == [
+        "sysctl_file: '/.' is not a normalised path (no //, /./, /.. or trailing /); did you mean '/'?",
+        "modules_load_file: 'etc/x.conf' is not an absolute path",
+        "networkmanager_file: must not be empty",
+        "cni_plugin_link_from: 'usr/lib/cni' is not an absolute path",
+        "udev_rule_file: /etc/udev/rules.d/x.rules is also given as cni_bin_dir; one file cannot serve both",
+    ]
+    assert params["cni_conf_dir"] == "/etc/cni/net.d"
+    ok = {"backend": "vxlan", "sysctl_file": "/etc/sysctl.d/a.conf", "modules_load_file": "/etc/sysctl.d/a.conf",
+          "cni_plugin_link_from": "auto"}
+    assert node.check_params(ok) == [
+        "sysctl_file: /etc/sysctl.d/a.conf is also given as modules_load_file; one file cannot serve both"]
+    assert node.check_params({"backend": "vxlan", "sysctl_file": "/etc/sysctl.d/a"}) == [
+        "sysctl_file: /etc/sysctl.d/a does not end in .conf, so systemd would never read it at boot"]
+
+
+def test_control_characters_in_sysctl_values_are_refused():
+    for value in ("1\rkernel.core_pattern = |/tmp/x", "1\0", "1\x0bx", u"1\u2028x"):
+        problems = node.check_params({"backend": "vxlan", "extra_sysctls": {"net.core.x": value}})
+        assert len(problems) == 1 and problems[0].startswith("extra_sysctls.net.core.x: "), value
 
 
 UFW_ACTIVE = """Status: active
@@ -125,7 +151,7 @@ def test_nft_insert_argv():
 
 
 @given(st.dictionaries(st.from_regex(r"net\.[a-z]{1,8}\.[a-z_]{1,12}", fullmatch=True),
-                       st.one_of(st.integers(0, 10 ** 6), st.booleans(), st.from_regex(r"[0-9 ]{1,8}", fullmatch=True)),
+                       st.one_of(st.integers(0, 10 ** 6), st.booleans(), st.from_regex(r"[0-9][0-9 ]{0,7}", fullmatch=True)),
                        max_size=6),
        st.booleans())
 def test_sysctl_file_lists_each_key_once_and_parses_back(extra, ipv6):
@@ -135,7 +161,7 @@ def test_sysctl_file_lists_each_key_once_and_parses_back(extra, ipv6):
     assert node.check_params({"backend": "vxlan", "extra_sysctls": extra}) == []
     parsed = dict(line.split(" = ", 1) for line in node.render_sysctl(settings).splitlines()
                   if line and not line.startswith("#"))
-    assert parsed == dict(settings)
+    assert parsed == dict((k, str(v).strip()) for k, v in settings)
     if "net.ipv4.ip_forward" not in extra:
         assert parsed["net.ipv4.ip_forward"] == "1"
     assert ("net.ipv6.conf.all.forwarding" in parsed) == (ipv6 or "net.ipv6.conf.all.forwarding" in extra)

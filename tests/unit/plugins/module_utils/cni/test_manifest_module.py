@@ -121,11 +121,11 @@ def test_upstream_without_daemonset_or_configmap_is_named(tmp_path, capsys):
     dest = str(tmp_path / "canal")
     res = run(capsys, src=str(src), dest=dest, plan=LAB_PLAN)
     assert res["failed"] is True
-    assert res["problems"] == ["upstream manifest has no ConfigMap kube-system/canal-config",
-                               "upstream manifest has no DaemonSet kube-system/canal"]
+    assert res["problems"] == ["src: upstream manifest has no ConfigMap kube-system/canal-config",
+                               "src: upstream manifest has no DaemonSet kube-system/canal"]
     assert not os.path.exists(dest)
 
 
 def test_missing_src_file(tmp_path, capsys):
     res = run(capsys, src=str(tmp_path / "absent.yaml"), dest=str(tmp_path / "d"), plan=LAB_PLAN)
-    assert res["failed"] is True and res["msg"].startswith("src: cannot read")
+    assert res["failed"] is True and res["problems"][0].startswith("src: cannot read")

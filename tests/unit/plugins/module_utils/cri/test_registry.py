@@ -131,7 +131,7 @@ def test_bad_prefix_is_named(prefix, fragment):
 def test_every_problem_is_reported():
     regs = [
         {"prefix": "ok.example", "mirrors": [
-            {"host": "ftp://x", "capabilities": ["pull", "fly"], "ca": "relative/ca.pem", "skip_verify": "yes"},
+            {"host": "ftp://x", "capabilities": ["pull", "fly"], "ca": "relative/ca.pem", "skip_verify": "maybe"},
             {"host": 'https://a"b'},
             {"host": "https://m/../x"},
         ], "extra": 1},

@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis_budget import examples
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import kernel
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import node
 
 
@@ -41,15 +42,24 @@ def test_every_problem_is_listed():
     assert errors == [
         "csi_drivers[0]: 'nfs' is not a dict",
         "csi_drivers[1].name: 'ceph' is not one of rook-ceph, quobyte, nfs, local-path, longhorn, storageos",
-        "csi_drivers[nfs].nfs_v3_locking: 'perhaps' is not a boolean",
+        "csi_drivers[nfs].nfs_v3_locking: 'perhaps' is not a boolean (true/false, yes/no, on/off, 1/0)",
         "csi_drivers[3]: driver nfs is listed twice",
         "csi_drivers[local-path].mode: '0999' is not an octal mode such as '0755'",
-        "csi_drivers[local-path].path: 'relative' is not an absolute path other than /",
+        "csi_drivers[local-path].path: 'relative' is not an absolute path",
         "csi_drivers[quobyte].client_mode: 'sidecar' is not one of host, daemonset",
-        "csi_drivers[quobyte].client_mount_point: '/' is not an absolute path other than /",
+        "csi_drivers[quobyte].client_mount_point: must not be / itself",
         "csi_drivers[longhorn].multipathd: 'kill' is not one of blacklist, stop",
         "csi_drivers[rook-ceph].osd_devices: '/dev/sdb' is not a list of absolute device paths",
     ]
+
+
+def test_hostile_paths_are_refused():
+    for path in ("/.", "", "/opt/../etc", "/opt//x", "/opt/x\x00", "/opt/x\r"):
+        _out, errors, _w = node.normalize_drivers([{"name": "local-path", "path": path}])
+        assert len(errors) == 1 and errors[0].startswith("csi_drivers[local-path].path: "), path
+    _out, errors, _w = node.normalize_drivers([{"name": "rook-ceph", "osd_devices": ["/dev/x", "dev/y", "/dev/x"]}])
+    assert errors == ["csi_drivers[rook-ceph].osd_devices[1]: 'dev/y' is not an absolute path",
+                      "csi_drivers[rook-ceph].osd_devices: '/dev/x' is given more than once"]
 
 
 def test_duplicate_driver_is_an_error():
@@ -291,9 +301,9 @@ def test_sysctl_writes_only_raise(current, writes):
 def test_selinux_type_and_container():
     assert node.selinux_type("system_u:object_r:container_file_t:s0\x00") == "container_file_t"
     assert node.selinux_type("") is None
-    assert node.in_container(True, False, b"") is True
-    assert node.in_container(False, False, b"PATH=/bin\x00container=podman\x00") is True
-    assert node.in_container(False, False, b"PATH=/bin\x00") is False
+    assert kernel.is_container(True, False, b"") is True
+    assert kernel.is_container(False, False, b"PATH=/bin\x00container=podman\x00") is True
+    assert kernel.is_container(False, False, b"PATH=/bin\x00") is False
 
 
 _driver = st.fixed_dictionaries({"name": st.sampled_from(node.DRIVERS)}, optional={
