@@ -15,7 +15,6 @@ __metaclass__ = type
 import json
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common import kernel, validate
-
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.backends import BACKENDS  # noqa: F401
 
 BACKEND_MODULES = {"vxlan": ["vxlan"], "wireguard": ["wireguard"], "host-gw": [], "ipip": ["ipip"]}
