@@ -243,12 +243,8 @@ def write_tree(module, dest, tree):
             files.absent("dest", path, root=dest)
         else:
             files.file("dest", path, to_bytes(tree[name]), 0o644, root=dest)
-    fail_if(module, "canal_manifest", files.problems())
-    try:
-        files.commit()
-    except host_files.HostFileError as exc:
-        fail(module, "canal_manifest", [exc.problem])
-    return [c.path for c in files.changes], [c.diff() for c in files.changes]
+    diffs = host_files.commit_or_fail(module, "canal_manifest", files)
+    return [c.path for c in files.changes], diffs
 
 
 def main():

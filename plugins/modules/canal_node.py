@@ -200,7 +200,7 @@ from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common import files as host_files
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common import kernel
-from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail, fail_if
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail_if
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import node
 
 _read = host_files.read_text
@@ -247,15 +247,9 @@ class CanalNode(object):
                 self.files.append(target)
 
     def commit(self):
-        problems = self.host.problems()
-        fail_if(self.module, "canal_node", problems, files=[])
-        for change in self.host.changes:
-            self.changed = True
-            self.diffs.append(change.diff())
-        try:
-            self.host.commit()
-        except host_files.HostFileError as exc:
-            fail(self.module, "canal_node", [exc.problem], files=[])
+        diffs = host_files.commit_or_fail(self.module, "canal_node", self.host, files=[])
+        self.changed = self.changed or bool(diffs)
+        self.diffs.extend(diffs)
 
     def run(self, argv):
         rc, out, err = self.module.run_command(argv, environ_update=_C_LOCALE)

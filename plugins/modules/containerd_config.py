@@ -392,7 +392,9 @@ def apply(module):
     files = host_files.HostFiles(module.check_mode, prefix=".containerd-config.")
     mode = stat.S_IMODE(st.st_mode) if current is not None else 0o600
     files.file("path", path, new, mode, symlink="replace", validate=candidate_ok if binary else None)
-    fail_if(module, "containerd_config", files.problems(), **dict(result, changed=False))
+    refused = dict(result)
+    refused["changed"] = False
+    fail_if(module, "containerd_config", files.problems(), **refused)
     if module.check_mode:
         _check_candidate(module, binary, path, new, result)
         module.exit_json(**result)

@@ -309,11 +309,7 @@ def main():
     fail_if(module, "containerd_registry", problems)
 
     files, hosts, diffs = _plan_files(module, config_path, plans)
-    fail_if(module, "containerd_registry", files.problems())
-    try:
-        files.commit()
-    except host_files.HostFileError as exc:
-        fail(module, "containerd_registry", [exc.problem])
+    host_files.commit_or_fail(module, "containerd_registry", files)
     changed = bool(files.changes)
     removed = _remove_stale(module, config_path, plans, diffs) if params["exclusive"] else []
     changed = changed or bool(removed)

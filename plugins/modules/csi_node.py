@@ -230,14 +230,9 @@ class CsiNode(object):
                                 % (spec["driver"], spec["path"]))
 
     def commit(self):
-        fail_if(self.module, "csi_node", self.host.problems())
-        for change in self.host.changes:
-            self.changed = True
-            self.diffs.append(change.diff())
-        try:
-            self.host.commit()
-        except host_files.HostFileError as exc:
-            fail(self.module, "csi_node", [exc.problem])
+        diffs = host_files.commit_or_fail(self.module, "csi_node", self.host)
+        self.changed = self.changed or bool(diffs)
+        self.diffs.extend(diffs)
 
     def ensure_selinux_type(self, path, wanted, exists):
         current = None

@@ -351,11 +351,7 @@ def render(module, render_dir, plan):
             diffs.append(dict(change.diff(), before_header=rel, after_header="(removed)"))
     files.file("render_dir", os.path.join(root, MARKER), to_bytes(json.dumps(sorted(tree), indent=1) + "\n"),
                0o644, root=root)
-    fail_if(module, "csi_plan", files.problems())
-    try:
-        files.commit()
-    except host_files.HostFileError as exc:
-        fail(module, "csi_plan", [exc.problem])
+    host_files.commit_or_fail(module, "csi_plan", files)
     for rel in removed if not module.check_mode else []:
         parent = os.path.dirname(os.path.join(root, rel))
         if parent != root and os.path.isdir(parent) and not os.listdir(parent):

@@ -109,7 +109,9 @@ def canal_node():
 
 def csi_node():
     c = []
-    lp = lambda **kw: {"drivers": [dict({"name": "local-path"}, **kw)]}  # noqa: E731
+
+    def lp(**kw):
+        return {"drivers": [dict({"name": "local-path"}, **kw)]}
     for path in ("/.", "", "opt/x", "/opt/x\x00", "/opt/../etc", "//", "/"):
         c.append(Case("csi_node", "path", "csi_drivers[local-path].path", lp(path=path)))
     for path in draw(hostile_paths(), 5):
@@ -144,8 +146,9 @@ def csi_node():
 
 def containerd_registry():
     c = []
-    reg = lambda prefix="docker.io", host="https://mirror.example.com", **kw: dict(  # noqa: E731
-        {"registries": [{"prefix": prefix, "mirrors": [{"host": host}]}]}, **kw)
+
+    def reg(prefix="docker.io", host="https://mirror.example.com", **kw):
+        return dict({"registries": [{"prefix": prefix, "mirrors": [{"host": host}]}]}, **kw)
     for path in ("/.", "", "etc/containerd/certs.d", "/etc/containerd/certs.d\x00", "/etc/containerd/../x", "/"):
         c.append(Case("containerd_registry", "path", "config_path", reg(config_path=path)))
     for path in draw(hostile_paths(), 4):
@@ -242,8 +245,10 @@ def _canal_checksum():
 
 def canal_manifest():
     c = []
-    base = lambda **kw: dict({"src": str(CANAL_SRC), "checksum": _canal_checksum(), "dest": "@W@/canal",  # noqa
-                              "plan": PLAN, "validate": False}, **kw)
+
+    def base(**kw):
+        return dict({"src": str(CANAL_SRC), "checksum": _canal_checksum(), "dest": "@W@/canal", "plan": PLAN,
+                     "validate": False}, **kw)
     for dest in ("/.", "", "canal", "@W@/canal\x00", "@W@/../canal", "/"):
         c.append(Case("canal_manifest", "path", "dest", base(dest=dest)))
     for dest in draw(hostile_paths(), 4):
@@ -269,8 +274,10 @@ def canal_manifest():
 
 def csi_plan():
     c = []
-    base = lambda **kw: dict({"drivers": [{"name": "local-path"}], "upstream_dir": str(UPSTREAM),  # noqa: E731
-                              "validate": False, "render_dir": "@W@/render"}, **kw)
+
+    def base(**kw):
+        return dict({"drivers": [{"name": "local-path"}], "upstream_dir": str(UPSTREAM), "validate": False,
+                     "render_dir": "@W@/render"}, **kw)
     for path in ("/.", "", "render", "@W@/render\x00", "@W@/../render", "/"):
         c.append(Case("csi_plan", "path", "render_dir", base(render_dir=path)))
     for path in draw(hostile_paths(), 4):
@@ -297,7 +304,9 @@ def csi_plan():
 def canal_plan():
     c = []
     node = {"name": "n1", "interfaces": [], "routes": [], "mtu": 1500}
-    base = lambda **kw: dict({"nodes": [node], "pod_cidrs": ["10.244.0.0/16"], "service_cidrs": ["10.96.0.0/12"]}, **kw)  # noqa
+
+    def base(**kw):
+        return dict({"nodes": [node], "pod_cidrs": ["10.244.0.0/16"], "service_cidrs": ["10.96.0.0/12"]}, **kw)
     for value in ("10.244.0.0/16\x00", "../x", ["10.244.0.0/16\r"], [{"a": 1}]):
         c.append(Case("canal_plan", "injection", "pod_cidrs", base(pod_cidrs=value)))
     for value in (2 ** 70, -1, "24\x00"):

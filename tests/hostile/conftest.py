@@ -28,8 +28,22 @@ def _inventory(tmp):
     return path
 
 
+_FAILED = []
+
+
 @pytest.fixture(scope="session")
 def results():
+    if _FAILED:
+        pytest.fail("the hostile-input session failed to run: %s" % _FAILED[0])
+    try:
+        for found in _run_all():
+            yield found
+    except Exception as exc:  # pylint: disable=broad-except
+        _FAILED.append("%s: %s" % (type(exc).__name__, exc))
+        raise
+
+
+def _run_all():
     if shutil.which("podman") is None:
         pytest.fail("podman is required for the hostile-input suite (make deps)")
     lock = open(hostile.LOCK, "w")

@@ -126,8 +126,8 @@ def run(name, cases, host, inventory, python, snap, state, roots, cwd=None):
     try:
         report = json.loads(proc.stdout)
     except ValueError:
-        raise AssertionError("ansible-playbook %s printed no JSON (rc %d): %s" % (book, proc.returncode,
-                                                                                 proc.stderr[-3000:]))
+        raise AssertionError("ansible-playbook %s printed no JSON (rc %d): %s"
+                             % (book, proc.returncode, proc.stderr[-3000:]))
     tasks = [t for play in report["plays"] for t in play["tasks"]]
     found = {}
     for task, after in zip(tasks, tasks[1:]):
@@ -207,6 +207,7 @@ def capture_bundles(inventory, host, modules):
     """Run each module once on ``host`` with ANSIBLE_KEEP_REMOTE_FILES and explode the payload it left there."""
     tasks = [{"name": "capture " + m, "kubelayer.runtime." + m: _unsafe(CAPTURE_ARGS[m]), "ignore_errors": True}
              for m in modules]
+    OUTPUT.mkdir(parents=True, exist_ok=True)
     play = {"name": "capture", "hosts": host.name, "gather_facts": False, "tasks": tasks}
     if host.name == "localhost":
         play["connection"] = "local"

@@ -29,6 +29,8 @@ import os
 import stat
 import tempfile
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail, fail_if
+
 _SELINUX = "security.selinux"
 
 
@@ -95,7 +97,6 @@ class Change(object):
                 self.link_target = os.readlink(path)
             except OSError:
                 self.link_target = None
-
 
     def diff(self):
         """One diff-mode entry (``before_header``, ``after_header``, ``before``, ``after``) for this change."""
@@ -391,3 +392,17 @@ def _sync_directory(directory):
         pass
     finally:
         os.close(fd)
+
+
+def commit_or_fail(module, name, host, **extra):
+    """Check every recorded change, then commit; any problem ends the module in the one failure shape.
+
+    ``module`` is the calling AnsibleModule (duck-typed), ``name`` the module's short name. Returns the diff-mode
+    entries of the changes (made, or to be made in check mode).
+    """
+    fail_if(module, name, host.problems(), **extra)
+    try:
+        host.commit()
+    except HostFileError as exc:
+        fail(module, name, [exc.problem], **extra)
+    return [change.diff() for change in host.changes]

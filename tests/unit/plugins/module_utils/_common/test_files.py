@@ -223,3 +223,23 @@ def test_property_any_failing_write_leaves_the_tree_unchanged(tmp_path_factory, 
         for name, data, mode in plan:
             assert open(os.path.join(root, name), "rb").read() == data
             assert stat.S_IMODE(os.stat(os.path.join(root, name)).st_mode) == mode
+
+
+class _Module(object):
+    def fail_json(self, **kw):
+        raise SystemExit(kw)
+
+
+def test_commit_or_fail(tmp_path):
+    files = F.HostFiles()
+    files.file("dest", str(tmp_path / "a"), b"x")
+    diffs = F.commit_or_fail(_Module(), "mod", files)
+    assert diffs == [{"before_header": str(tmp_path / "a"), "after_header": str(tmp_path / "a"), "before": "",
+                      "after": "x"}]
+    os.mkdir(str(tmp_path / "d"))
+    files = F.HostFiles()
+    files.file("dest", str(tmp_path / "d"), b"x")
+    with pytest.raises(SystemExit) as info:
+        F.commit_or_fail(_Module(), "mod", files, extra=1)
+    assert info.value.args[0]["problems"] == ["dest: %s: is a directory, not a regular file" % (tmp_path / "d")]
+    assert info.value.args[0]["extra"] == 1 and info.value.args[0]["msg"].startswith("mod: 1 problem:")
