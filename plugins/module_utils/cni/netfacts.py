@@ -102,7 +102,8 @@ def is_default_like(cidr):
 
 def _addresses(iface):
     result = []
-    for info in iface.get("addr_info") or []:
+    infos = iface.get("addr_info")
+    for info in infos if isinstance(infos, list) else []:
         if not isinstance(info, dict):
             continue
         family = _family(info.get("family"))
@@ -140,7 +141,7 @@ def parse_interfaces(addr_data, cni_pattern=DEFAULT_CNI_INTERFACE_PATTERN):
         if not isinstance(item, dict) or not isinstance(item.get("ifname"), str):
             continue
         name = item["ifname"]
-        flags = item.get("flags") or []
+        flags = item.get("flags") if isinstance(item.get("flags"), list) else []
         linkinfo = item.get("linkinfo") if isinstance(item.get("linkinfo"), dict) else {}
         addresses = _addresses(item)
         networks = []

@@ -227,3 +227,10 @@ def test_build_facts_never_raises_on_odd_json(addr, route4, route6):
     json.dumps(facts)
     for dst in facts["route_destinations"]:
         ipaddress.ip_network(dst)
+
+
+def test_build_facts_scalar_flags_and_addr_info():
+    # found by test_build_facts_never_raises_on_odd_json: `"UP" in 5` and iterating an int raised TypeError
+    facts = build_facts([{"ifname": "eth0", "flags": 5, "addr_info": 7}], [], [])
+    assert facts["interfaces"][0]["up"] is False
+    assert facts["interfaces"][0]["addresses"] == []
