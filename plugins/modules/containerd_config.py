@@ -353,7 +353,9 @@ def _validate(module, binary, candidate):
 def apply(module):
     path = module.params["path"]
     content = module.params["_content"]
-    fail_if(module, "containerd_config", validate.check_path("path", path, []))
+    problems = []
+    validate.check_path("path", path, problems)
+    fail_if(module, "containerd_config", problems)
     if content is None:
         fail(module, "containerd_config", ["_content: required in the apply phase"])
     new = to_bytes(content, errors="surrogate_or_strict")

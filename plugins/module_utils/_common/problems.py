@@ -33,7 +33,7 @@ def message(name, problems):
 
 def fail(module, name, problems, **extra):
     """``module.fail_json`` in the one shape. ``module`` is the calling AnsibleModule (duck-typed)."""
-    problems = [str(p) for p in problems]
+    problems = [problems] if isinstance(problems, str) else [str(p) for p in problems]
     module.fail_json(msg=message(name, problems), problems=problems, **extra)
 
 
