@@ -5,6 +5,8 @@ SHELL := /bin/bash
 
 ROOT := $(CURDIR)
 VENV := $(ROOT)/.venv
+# the second toolset: kubespray's ansible (ansible-core 2.18), for `make core218`
+VENV218 := $(ROOT)/.venv-core218
 PY ?= python3
 export PATH := $(VENV)/bin:$(PATH)
 export CONTAINERS_CONF := $(ROOT)/lab/containers.conf
@@ -26,7 +28,7 @@ RELEASES := bookworm trixie forky
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 APT_PACKAGES := podman runc debootstrap uidmap slirp4netns iproute2 rsync shellcheck python3-venv git make graphviz
 
-.PHONY: help deps venv images lab-up lab-down demo docs quick unit sanity lint molecule collection faults hostile test bench build clean
+.PHONY: help deps venv venv-core218 core218 images lab-up lab-down demo docs quick unit sanity lint molecule collection faults hostile test bench build clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -47,6 +49,15 @@ $(VENV)/.stamp: requirements.txt
 	touch $@
 
 venv: $(VENV)/.stamp ## create .venv with the pinned controller tools
+
+$(VENV218)/.stamp: requirements-core218.txt
+	$(PY) -m venv $(VENV218)
+	$(VENV218)/bin/pip install -q --disable-pip-version-check -r requirements-core218.txt
+	mkdir -p $(VENV218)/collections/ansible_collections/kubelayer
+	ln -sfn ../../../.. $(VENV218)/collections/ansible_collections/kubelayer/runtime
+	touch $@
+
+venv-core218: $(VENV218)/.stamp ## create .venv-core218 with kubespray's ansible (ansible-core 2.18), no root needed
 
 images: deps venv ## build (or reuse) the lab node images (in parallel; cached by recipe hash)
 	@pids=""; for r in $(RELEASES); do lab/build-image.sh $$r & pids="$$pids $$!"; done; \
@@ -88,7 +99,14 @@ faults: images ## fault-injection tests against real lab nodes
 hostile: images ## hostile inputs through all ten real modules: no traceback, the option named, no file changed
 	tests/utils/run-pytest.sh tests/hostile
 
-test: unit sanity lint collection molecule faults ## everything CI runs
+# ansible-core 2.18 (kubespray's range is >=2.18,<2.19): the unit tests (small hypothesis profile: the properties
+# already ran on 2.19), the collection test and the kubespray scenario, with the second toolset first on PATH
+core218: venv-core218 images ## unit, collection and kubespray-scenario tests on ansible-core 2.18
+	PATH=$(VENV218)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(VENV218)/collections HYPOTHESIS_PROFILE=quick \
+	  tests/utils/run-pytest.sh -n auto tests/unit tests/collection
+	PATH=$(VENV218)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(VENV218)/collections molecule test -s kubespray
+
+test: unit sanity lint collection molecule faults core218 ## everything CI runs
 	@echo "make test: all stages passed"
 
 bench: images ## benchmarks: print the table

@@ -122,6 +122,12 @@ options:
     type: list
     elements: str
     default: []
+  cluster_dns:
+    description:
+      - The cluster DNS address (kubelet C(clusterDNS)) when it is not the plan's own choice, the tenth address of
+        the primary service range. It must be inside a planned service range, or link-local (NodeLocal DNSCache).
+      - The canal role passes kubespray's C(nodelocaldns_ip) with C(enable_nodelocaldns), else C(skydns_server).
+    type: str
 attributes:
   check_mode:
     support: full
@@ -215,7 +221,7 @@ plan:
       sample: {ipv4: {pod_cidr: 10.244.0.0/16, service_cidr: 10.96.0.0/12, node_prefix: 24, max_nodes: 256,
                pods_per_node: 253, dns_ip: 10.96.0.10, api_service_ip: 10.96.0.1}}
     dns_ip:
-      description: Cluster DNS service address, the tenth address of the primary service range.
+      description: Cluster DNS address, O(cluster_dns) when given, else the tenth address of the primary service range.
       type: str
       sample: 10.96.0.10
     api_service_ip:
@@ -299,6 +305,7 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils._common.files im
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail as fail_problems
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import subnet_state
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.backends import BACKENDS
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.dns import apply_cluster_dns
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.plan import make_plan
 
 ARGUMENT_SPEC = dict(
@@ -314,6 +321,7 @@ ARGUMENT_SPEC = dict(
     assignments=dict(type="dict", default={}),
     state_file=dict(type="path"),
     release_nodes=dict(type="list", elements="str", default=[]),
+    cluster_dns=dict(type="str"),
 )
 PLAN_OPTIONS = ("pod_cidrs", "service_cidrs", "node_prefix", "node_prefix_v6", "max_pods", "backend",
                 "expected_nodes", "reserved", "nodes", "assignments", "release_nodes")
@@ -368,6 +376,8 @@ def main():
         module.fail_json(msg="canal_plan: internal error (please report): %s: %s" % (type(exc).__name__, exc),
                          plan={}, problems=["internal error: %s" % exc])
     problems = problems + plan_problems
+    if not problems:
+        problems = apply_cluster_dns(plan, module.params["cluster_dns"])
     if problems:
         fail(module, problems)
     for warning in warnings:

@@ -14,7 +14,7 @@ import shutil
 import threading
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from kubelayer_compat import patch_module_args
 
 from kubelayer_paths import upstream_dir
 

@@ -7,7 +7,7 @@ import os
 from kubelayer_paths import upstream_dir
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
+from kubelayer_compat import patch_module_args
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import manifest as m
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s.gitops import load_documents

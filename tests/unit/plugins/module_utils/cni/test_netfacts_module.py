@@ -11,7 +11,7 @@ from unittest import mock
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
+from kubelayer_compat import patch_module_args
 from ansible_collections.kubelayer.runtime.plugins.modules import node_network_facts
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "netfacts")

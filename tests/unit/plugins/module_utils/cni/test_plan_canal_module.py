@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 from hypothesis_budget import examples
 
-from ansible.module_utils.testing import patch_module_args
+from kubelayer_compat import patch_module_args
 from ansible_collections.kubelayer.runtime.plugins.modules import canal_plan, node_network_facts
 
 OPTIONS = list(canal_plan.OPTIONS)
