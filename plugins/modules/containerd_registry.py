@@ -26,7 +26,10 @@ description:
     C(config.toml) is deprecated in 2.x). A registry in O(auth) that has no entry in O(registries) gets a
     C(hosts.toml) of its own. Files holding credentials are written with mode C(0600), the others C(0644);
     credential values are never printed (diff output shows C(********)).
-  - With O(exclusive=true) every other directory under O(config_path) is removed.
+  - Every directory it writes gets a marker file, C(.kubelayer-managed). With O(exclusive=true) the directories
+    under O(config_path) that hold the marker and are no longer configured lose their C(hosts.toml) and marker,
+    and are removed when nothing else is left in them. Directories made by hand (no marker), and files added by
+    hand to a managed directory (a CA certificate), are never removed.
   - containerd reads C(hosts.toml) on every pull; no restart is needed. C(config_path) itself must be set
     in the containerd config (M(kubelayer.runtime.containerd_config) O(kubelayer.runtime.containerd_config#module:config_path)).
   - All problems of the input are reported together; nothing is written when there is any.
@@ -133,7 +136,8 @@ options:
     default: /etc/containerd/certs.d
   exclusive:
     description:
-      - Remove every directory under O(config_path) that is not one of O(registries) (or O(auth)).
+      - Remove the directories under O(config_path) that this module wrote (they hold its marker) and that are no
+        longer in O(registries) (or O(auth)). Directories without the marker are left alone.
     type: bool
     default: false
 notes:
@@ -199,7 +203,8 @@ hosts:
       type: bool
       sample: true
 removed:
-  description: Directories removed (or that would be removed) by O(exclusive).
+  description: Directories (or, where files were added by hand, the managed files in them) removed (or that would
+    be removed) by O(exclusive).
   returned: always
   type: list
   elements: str
@@ -207,7 +212,6 @@ removed:
 """
 
 import os
-import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -234,30 +238,41 @@ def _plan_files(module, config_path, plans):
                 "before": registry.redact_text(before or ""),
                 "after": registry.render(registry.redact(item["document"])),
             })
+        # the marker: exclusive mode removes only directories that carry it (never one made by hand)
+        marker = files.file("config_path", os.path.join(config_path, item["dir"], registry.MARKER),
+                            registry.MARKER_TEXT.encode("utf-8"), 0o644, root=config_path)
         hosts.append({"prefix": item["prefix"], "dir": item["dir"], "path": path, "mode": "%04o" % mode,
-                      "changed": change is not None})
+                      "changed": change is not None or marker is not None})
     return files, hosts, diffs
 
 
 def _remove_stale(module, config_path, plans, diffs):
-    removed = []
+    """Exclusive mode: the managed (marked) directories no longer configured lose the files this module wrote;
+    the directory goes too when nothing else is in it. Links and unmarked directories are never touched."""
     if not os.path.isdir(config_path):
-        return removed
+        return []
     existing = [name for name in os.listdir(config_path)
-                if os.path.isdir(os.path.join(config_path, name)) or os.path.islink(os.path.join(config_path, name))]
-    for name in registry.stale_dirs(existing, [item["dir"] for item in plans]):
+                if os.path.isdir(os.path.join(config_path, name)) and not os.path.islink(os.path.join(config_path, name))]
+    marked = [name for name in existing if os.path.isfile(os.path.join(config_path, name, registry.MARKER))]
+    removed = []
+    for name in registry.stale_dirs(existing, [item["dir"] for item in plans], marked):
         target = os.path.join(config_path, name)
-        removed.append(target)
-        diffs.append({"before_header": target, "after_header": "%s (removed)" % target, "before": "directory\n",
-                      "after": ""})
-        if not module.check_mode:
-            try:
-                if os.path.islink(target):
-                    os.unlink(target)
-                else:
-                    shutil.rmtree(target)
-            except (IOError, OSError) as exc:
-                fail(module, "containerd_registry", ["config_path: cannot remove %s: %s" % (target, to_native(exc))])
+        names = os.listdir(target)
+        mine = registry.removable_files(names)
+        whole = len(mine) == len(names)
+        removed.append(target if whole else os.path.join(target, "hosts.toml"))
+        diffs.append({"before_header": target, "after_header": "%s (removed)" % target,
+                      "before": "".join(n + "\n" for n in sorted(names)),
+                      "after": "".join(n + "\n" for n in sorted(set(names) - set(mine)))})
+        if module.check_mode:
+            continue
+        try:
+            for filename in mine:
+                os.unlink(os.path.join(target, filename))
+            if whole:
+                os.rmdir(target)
+        except (IOError, OSError) as exc:
+            fail(module, "containerd_registry", ["config_path: cannot remove %s: %s" % (target, to_native(exc))])
     return removed
 
 

@@ -142,3 +142,35 @@ def test_registry_password_never_leaks(lab):
     found = lab.sh(node, "grep -rlF -e %s -e %s -e %s /etc /root /tmp /var/tmp 2>/dev/null || true"
                    % (password, basic, token)).stdout.split()
     assert sorted(set(found) - set(holders)) == [], found
+
+
+def test_registries_exclusive_keeps_hand_made_directories(lab):
+    """containerd_registries_exclusive (default true) removes only the host directories the collection wrote: a
+    hand-made certs.d/myreg:5000 with its CA file survives, a managed directory that left the list goes, and a CA
+    file added by hand to a managed directory keeps that file (and its directory)."""
+    node = CONVERGED[0]
+    certs = "/etc/containerd/certs.d"
+    lab.sh(node, "mkdir -p '{0}/myreg:5000' && echo 'server = \"https://myreg:5000\"' > '{0}/myreg:5000/hosts.toml'"
+                 " && echo CA > '{0}/myreg:5000/ca.crt'".format(certs))
+    hand_made = {p: lab.sha256(node, p) for p in ("%s/myreg:5000/hosts.toml" % certs, "%s/myreg:5000/ca.crt" % certs)}
+    mirrors = [{"prefix": "docker.io", "mirrors": [{"host": "https://registry-1.docker.io"}]},
+               {"prefix": "old.faults.example", "mirrors": [{"host": "https://mirror.faults.example"}]},
+               {"prefix": "kept.faults.example", "mirrors": [{"host": "https://mirror.faults.example"}]}]
+    inventory = lab.write_inventory(lab.tmp / "exclusive-1.yml",
+                                    host_vars={node: {"containerd_registries_mirrors": mirrors}})
+    run = lab.playbook("exclusive-write", RUNTIME, limit=node, inventory=inventory)
+    assert run.rc == 0, run
+    assert lab.exists(node, "%s/old.faults.example/.kubelayer-managed" % certs)
+    lab.sh(node, "echo CA > '%s/kept.faults.example/ca.crt'" % certs)
+
+    inventory = lab.write_inventory(lab.tmp / "exclusive-2.yml",
+                                    host_vars={node: {"containerd_registries_mirrors": mirrors[:1]}})
+    run = lab.playbook("exclusive-remove", RUNTIME, limit=node, inventory=inventory)
+    assert run.rc == 0, run
+    assert not lab.exists(node, "%s/old.faults.example" % certs), run
+    # a managed directory with a hand-added file: the collection's files go, the CA file and directory stay
+    assert lab.exists(node, "%s/kept.faults.example/ca.crt" % certs)
+    assert not lab.exists(node, "%s/kept.faults.example/hosts.toml" % certs)
+    for path, digest in hand_made.items():
+        assert lab.sha256(node, path) == digest, path
+    lab.sh(node, "rm -rf '%s/myreg:5000' '%s/kept.faults.example'" % (certs, certs))

@@ -76,3 +76,15 @@ def test_kubespray_pod_range_reached_the_manifest():
         docs = [d for d in yaml.safe_load_all(handle) if d]
     config = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "canal-config"][0]
     assert json.loads(config["data"]["net-conf.json"])["Network"] == "10.233.64.0/18"
+
+
+@pytest.mark.parametrize("host", [NATIVE] + KUBESPRAY, ids=["native", "kube_control_plane", "kube_node"])
+def test_kubespray_runtime_settings_reach_containerd(host):
+    """kubespray's containerd_runc_runtime form (base_runtime_spec: cri-base.json, relative to the config dir) and
+    containerd_metrics_address, as containerd itself reads them."""
+    spec = json.loads(host.file("/etc/containerd/cri-base.json").content_string)
+    assert {"type": "RLIMIT_NOFILE", "hard": 65535, "soft": 65535} in spec["process"]["rlimits"]
+    dump = host.check_output("containerd config dump")
+    assert 'base_runtime_spec = "/etc/containerd/cri-base.json"' in dump
+    assert "127.0.0.1:1338" in dump
+    assert host.socket("tcp://127.0.0.1:1338").is_listening

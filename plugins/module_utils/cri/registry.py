@@ -502,7 +502,19 @@ def redact_text(text):
     return "".join(out)
 
 
-def stale_dirs(existing, wanted):
-    """Directory names in ``existing`` that exclusive mode removes."""
+# Written next to every hosts.toml this collection writes: exclusive mode only ever touches directories holding it.
+MARKER = ".kubelayer-managed"
+MARKER_TEXT = "written by kubelayer.runtime.containerd_registry; exclusive mode may remove this directory\n"
+
+
+def stale_dirs(existing, wanted, marked=None):
+    """Directory names in ``existing`` that exclusive mode removes: not wanted, and (when ``marked`` is given)
+    holding the collection's marker, so a directory made by hand (a CA file for ``myreg:5000``) is never touched."""
     wanted = set(wanted)
-    return sorted(name for name in existing if name not in wanted)
+    return sorted(name for name in existing if name not in wanted and (marked is None or name in marked))
+
+
+def removable_files(names):
+    """Of the files in a stale managed directory, the ones the collection wrote (anything else is kept, and the
+    directory with it)."""
+    return sorted(name for name in names if name in ("hosts.toml", MARKER))

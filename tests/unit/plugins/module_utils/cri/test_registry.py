@@ -177,6 +177,18 @@ def test_stale_dirs():
     assert registry.stale_dirs(["docker.io", "old.example", "_default"], ["docker.io", "_default"]) == ["old.example"]
 
 
+def test_stale_dirs_only_marked_ones():
+    # myreg:5000 was made by hand (no marker): exclusive mode never touches it
+    existing = ["docker.io", "old.example", "myreg:5000"]
+    assert registry.stale_dirs(existing, ["docker.io"], marked=["docker.io", "old.example"]) == ["old.example"]
+    assert registry.stale_dirs(existing, ["docker.io"], marked=[]) == []
+
+
+def test_removable_files_are_only_the_collections():
+    assert registry.removable_files(["hosts.toml", registry.MARKER]) == sorted(["hosts.toml", registry.MARKER])
+    assert registry.removable_files(["hosts.toml", registry.MARKER, "ca.crt"]) == sorted(["hosts.toml", registry.MARKER])
+
+
 def test_redact_text_for_existing_files():
     text = '[host."x".header]\nAuthorization = "Basic abc"\nX-Other = "keep"\n'
     out = registry.redact_text(text)
