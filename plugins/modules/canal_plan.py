@@ -360,8 +360,21 @@ def save_state(module, path, old, plan, result):
         result["diff"] = {"before_header": path, "after_header": path, "before": old or "", "after": new}
 
 
+def _new_module():
+    """The AnsibleModule; ansible-core's own int check can raise instead of failing (``Decimal`` of a list such as
+    ``[False, None, 2**63]`` overflows): then fail in the one shape, naming the int options that hold a non-number."""
+    try:
+        return AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    except (OverflowError, MemoryError) as exc:
+        loose = AnsibleModule(argument_spec=dict((k, dict(type="raw")) for k in ARGUMENT_SPEC), supports_check_mode=True)
+        ints = [k for k, spec in ARGUMENT_SPEC.items() if spec.get("type") == "int"]
+        bad = [k for k in ints if isinstance(loose.params.get(k), (list, tuple, dict))] or ints
+        fail_problems(loose, "canal_plan", ["%s: not an integer (%s)" % (k, type(exc).__name__) for k in bad])
+    return None
+
+
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = _new_module()
     params = dict((k, module.params[k]) for k in PLAN_OPTIONS)
     path = module.params["state_file"]
     old, problems = None, []

@@ -99,7 +99,10 @@ def _inventory(tmp_path, hosts=True):
 
 
 def _play(tmp_path, playbook, *args, hosts=True, env=None):
-    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", str(_inventory(tmp_path, hosts)), playbook] + list(args)
+    # renders (and the Canal plan's node-subnet state file beside them) stay in this test's directory
+    renders = ["-e", "canal_manifest_dest=%s" % (tmp_path / "rendered" / "canal"),
+               "-e", "csi_render_dir=%s" % (tmp_path / "rendered" / "storage")]
+    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", str(_inventory(tmp_path, hosts)), playbook] + renders + list(args)
     return subprocess.run(cmd, capture_output=True, text=True, env=env or _env(tmp_path), cwd=str(tmp_path),
                           check=False, timeout=600)
 

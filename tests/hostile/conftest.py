@@ -36,8 +36,7 @@ def results():
     if _FAILED:
         pytest.fail("the hostile-input session failed to run: %s" % _FAILED[0])
     try:
-        for found in _run_all():
-            yield found
+        yield from _run_all()
     except Exception as exc:  # pylint: disable=broad-except
         _FAILED.append("%s: %s" % (type(exc).__name__, exc))
         raise

@@ -157,7 +157,7 @@ def node_up(podman_env):
     subprocess.run(["podman", "run", "-d", "--name", NODE, "--hostname", NODE, "--privileged", "--systemd", "always",
                     "-e", "container=podman", "--label", "kubelayer.lab=hostile", IMAGE, "/sbin/init"],
                    env=podman_env, capture_output=True, check=True)
-    for _ in range(120):
+    for _attempt in range(120):
         proc = subprocess.run(["podman", "exec", NODE, "systemctl", "is-system-running", "--wait"], env=podman_env,
                               capture_output=True, text=True, check=False)
         if proc.stdout.strip() in ("running", "degraded"):
