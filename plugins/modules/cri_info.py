@@ -71,6 +71,18 @@ options:
       - The crictl configuration file whose top-level keys are returned in RV(crictl_config).
     type: path
     default: /etc/crictl.yaml
+  cni_bin_dir:
+    description:
+      - A CNI plugin directory in which O(cni_plugins) are looked for (RV(cni_plugins_missing)).
+      - The directory the runtime is, or is about to be, configured with; the live one is in RV(info.cniconfig).
+    type: path
+  cni_plugins:
+    description:
+      - CNI plugin file names that must be executable in O(cni_bin_dir) (for example V(loopback), which every pod
+        sandbox with its own network namespace runs).
+    type: list
+    elements: str
+    default: []
 notes:
   - The runtime's verbose info can include its whole configuration; registry credentials set in
     C(config.toml) (C(registry.configs.*.auth)) would appear in RV(config). Keep them in C(hosts.toml)
@@ -189,6 +201,12 @@ service_state:
   returned: when O(service) is set
   type: dict
   sample: {"name": "containerd", "enabled": "enabled", "active": "active"}
+cni_plugins_missing:
+  description: Plugins of O(cni_plugins) that are not an executable file in O(cni_bin_dir).
+  returned: always
+  type: list
+  elements: str
+  sample: [loopback]
 crictl_config:
   description: Top-level keys of O(crictl_config_path), empty when the file does not exist.
   returned: always
@@ -295,7 +313,17 @@ def check_options(params):
     validate.check_path("crictl_config_path", params["crictl_config_path"], problems)
     if params["service"] is not None:
         validate.check_text("service", params["service"], problems, max_len=255)
+    for index, plugin in enumerate(params["cni_plugins"]):
+        validate.check_cni_plugin("cni_plugins[%d]" % index, plugin, problems)
+    if params["cni_plugins"]:
+        validate.check_path("cni_bin_dir", params["cni_bin_dir"], problems, directory=True)
     return problems
+
+
+def missing_cni_plugins(directory, plugins):
+    """Plugins that are not an executable file in ``directory``."""
+    return [name for name in plugins
+            if not (os.path.isfile(os.path.join(directory, name)) and os.access(os.path.join(directory, name), os.X_OK))]
 
 
 def main():
@@ -309,6 +337,8 @@ def main():
             required=dict(type="bool", default=True),
             service=dict(type="str"),
             crictl_config_path=dict(type="path", default="/etc/crictl.yaml"),
+            cni_bin_dir=dict(type="path"),
+            cni_plugins=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -329,7 +359,8 @@ def main():
 
     # systemctl first: forking after grpcio has run can hang in grpc's fork handler ("Waiting for thread pool
     # to idle before forking"), so nothing may fork once the gRPC calls started.
-    extra = {"crictl_config": crictl_config}
+    extra = {"crictl_config": crictl_config,
+             "cni_plugins_missing": missing_cni_plugins(params["cni_bin_dir"], params["cni_plugins"])}
     if params["service"]:
         extra["service_state"] = service_state(module, params["service"])
     result, available, reason = ask_until_ready(module, method, crictl, params)
