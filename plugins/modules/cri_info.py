@@ -74,7 +74,7 @@ options:
   cni_bin_dir:
     description:
       - A CNI plugin directory in which O(cni_plugins) are looked for (RV(cni_plugins_missing)).
-      - The directory the runtime is, or is about to be, configured with; the live one is in RV(info.cniconfig).
+      - The directory the runtime is, or is about to be, configured with; the live ones are in C(cniconfig) of RV(info).
     type: path
   cni_plugins:
     description:
