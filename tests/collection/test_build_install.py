@@ -70,6 +70,8 @@ def _plan_run(installed, extra):
     inventory.write_text(
         "nodes:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
         "      ansible_python_interpreter: %s\n" % sys.executable)
+    # renders and the plan's node-subnet state file stay in this run's directory, not in the user's default
+    extra = dict(extra, canal_manifest_dest=str(installed["run"] / "rendered" / "canal"))
     return _run([os.path.join(installed["bin"], "ansible-playbook"), "-i", str(inventory),
                  "kubelayer.runtime.plan", "--tags", "network", "-e", json.dumps(extra)],
                 installed["env"], installed["run"], check=False)
