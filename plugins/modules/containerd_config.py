@@ -405,6 +405,13 @@ def apply(module):
     try:
         files.commit()
     except host_files.HostFileError as exc:
+        # nothing was replaced: the backup taken for this run goes too, so a refusal leaves the directory as it was
+        backup = result.pop("backup_file", None)
+        if backup:
+            try:
+                os.unlink(backup)
+            except OSError:
+                pass
         result.update(changed=False, restart_required=False)
         fail(module, "containerd_config", ["validate: " + exc.text if rejected else exc.problem], **result)
     module.exit_json(**result)
