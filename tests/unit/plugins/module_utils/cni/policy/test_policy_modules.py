@@ -5,7 +5,7 @@ import os
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
+from kubelayer_compat import patch_module_args
 from kubelayer_paths import upstream_dir
 from policy_samples import DNS, three_tier
 
