@@ -300,7 +300,7 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
-from ansible_collections.kubelayer.runtime.plugins.module_utils._common.files import HostFileError, HostFiles, lstat
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.files import HostFiles, commit_or_fail, lstat
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common.files import read_text
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail as fail_problems
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni import subnet_state
@@ -348,13 +348,7 @@ def save_state(module, path, old, plan, result):
     writes = HostFiles(check_mode=module.check_mode)
     if writes.file("state_file", path, to_bytes(new), mode=0o644) is None:
         return
-    problems = writes.problems()
-    if problems:
-        fail(module, problems)
-    try:
-        writes.commit()
-    except HostFileError as exc:
-        fail(module, [exc.problem])
+    commit_or_fail(module, "canal_plan refuses this address plan", writes, plan={})
     result["changed"] = True
     if module._diff:
         result["diff"] = {"before_header": path, "after_header": path, "before": old or "", "after": new}

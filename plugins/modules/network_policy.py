@@ -171,7 +171,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common import problems as common_problems
-from ansible_collections.kubelayer.runtime.plugins.module_utils._common.files import HostFileError, HostFiles, read_text
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.files import HostFiles, commit_or_fail, read_text
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.policy import (
     analyzer, calico, compile as policy_compile, intent as policy_intent, matrix, prove as policy_prove, render)
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import gitops, schema
@@ -243,13 +243,7 @@ def _sync(module, dest, wanted):
         if change is not None:
             diffs.append({"before_header": path, "after_header": path,
                           "before": (change.before or b"").decode("utf-8", "replace"), "after": wanted.get(name) or ""})
-    problems = files.problems()
-    if problems:
-        _fail(module, problems)
-    try:
-        files.commit()
-    except HostFileError as exc:
-        _fail(module, [exc.problem])
+    commit_or_fail(module, "network_policy", files)
     return [c.path for c in files.changes], diffs
 
 
