@@ -78,6 +78,40 @@ class ActionModule(ActionBase):
                 warnings.extend([warning] if warning else [])
         return dict(params, cgroup_driver=driver), problems, warnings
 
+    @staticmethod
+    def _versions(params, probe, problems):
+        """(the containerd version the file is for, the version installed on the node); each None when unknown,
+        a problem added when the version the file is for cannot be known."""
+        requested = params.get("containerd_version")
+        installed = cv.parse_version(probe.get("containerd_version") or "")
+        if requested:
+            version = cv.parse_version(requested)
+            if version is None or not cv.VERSION.match(requested.strip()):
+                problems.append("containerd_version: %r is not a containerd version such as 1.7.24 or 2.1"
+                                % (requested,))
+                version = None
+            return version, installed
+        if installed is None:
+            problems.append("containerd_version: not given and containerd is not usable on the node (%s); "
+                            "install containerd or set containerd_version"
+                            % (probe.get("containerd_version_error") or "no version found"))
+        return installed, installed
+
+    @staticmethod
+    def _validate_on_node(params, installed, version, warnings):
+        """Whether the node's containerd can check the file (config dump): only the same minor release can."""
+        validate = bool(params.get("validate"))
+        if validate and (installed is None or tuple(installed[:2]) != tuple(version[:2])):
+            if installed is None:
+                warnings.append("validate: containerd is not installed on the node; the file was not "
+                                "checked with containerd config dump")
+            else:
+                warnings.append("validate: the node has containerd %s, the file is for %s; not checked "
+                                "with containerd config dump" % (cv.format_version(installed),
+                                                                 cv.format_version(version)))
+            validate = False
+        return validate
+
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
@@ -109,22 +143,7 @@ class ActionModule(ActionBase):
             result.update(probe)
             return result
 
-        version = None
-        requested = params.get("containerd_version")
-        installed = cv.parse_version(probe.get("containerd_version") or "")
-        if requested:
-            version = cv.parse_version(requested)
-            if version is None or not cv.VERSION.match(requested.strip()):
-                problems.append("containerd_version: %r is not a containerd version such as 1.7.24 or 2.1"
-                                % (requested,))
-                version = None
-        elif installed is None:
-            problems.append("containerd_version: not given and containerd is not usable on the node (%s); "
-                            "install containerd or set containerd_version"
-                            % (probe.get("containerd_version_error") or "no version found"))
-        else:
-            version = installed
-
+        version, installed = self._versions(params, probe, problems)
         problems.extend(cs.validate_spec(params, version))
         if version is None or problems:
             return self._fail(result, problems)
@@ -137,17 +156,7 @@ class ActionModule(ActionBase):
         if merged.problems:
             return self._fail(result, problems + merged.problems)
 
-        validate = bool(params.get("validate"))
-        if validate and (installed is None or tuple(installed[:2]) != tuple(version[:2])):
-            if installed is None:
-                merged.warnings.append("validate: containerd is not installed on the node; the file was not "
-                                       "checked with containerd config dump")
-            else:
-                merged.warnings.append("validate: the node has containerd %s, the file is for %s; not checked "
-                                       "with containerd config dump" % (cv.format_version(installed),
-                                                                        cv.format_version(version)))
-            validate = False
-
+        validate = self._validate_on_node(params, installed, version, merged.warnings)
         applied = self._execute_module(
             module_name=MODULE,
             module_args={

@@ -234,6 +234,39 @@ def check_paths(p):
     return problems
 
 
+def check_options(module, p):
+    """Every option checked before anything is read: one failure listing all problems, or
+    (expected sha256 or None, the canal_plan plan, the manifest options)."""
+    problems = check_paths(p)
+    expected = None
+    if p["checksum"]:
+        match = _SHA256.match(p["checksum"].strip())
+        if not match:
+            problems.append("checksum: %r is not a sha256 (64 hex digits, optionally prefixed sha256:)" % p["checksum"])
+        else:
+            expected = match.group(2).lower()
+    elif _is_url(p["src"]):
+        problems.append("checksum: required when src is a URL (%s)" % p["src"])
+    plan = p["plan"]
+    if "flannel_net_conf" not in plan and isinstance(plan.get("plan"), dict):
+        plan = plan["plan"]
+    options = dict((k, p[k]) for k in ("canal_iface", "canal_iface_regex", "flannel_image", "flannel_extra_args"))
+    problems.extend(manifest.check_plan(plan))
+    problems.extend(manifest.check_options(options))
+    fail_if(module, "canal_manifest", problems)
+    return expected, plan, options
+
+
+def patch_source(module, p, raw, plan, options):
+    """(upstream documents, patched documents); a problem in either fails naming the option it comes from."""
+    try:
+        upstream = gitops.load_documents(to_text(raw, errors="surrogate_or_strict"), source=p["src"])
+        return upstream, manifest.patch_canal(upstream, plan, options)
+    except (gitops.ManifestError, manifest.CanalManifestError) as exc:
+        fail(module, "canal_manifest", [msg if msg.startswith(OPTION_PREFIXES) else "src: " + msg
+                                        for msg in exc.problems])
+
+
 def write_tree(module, dest, tree):
     """Every owned file of ``dest`` as in ``tree`` (absent when missing from it): checked first, then written."""
     files = host_files.HostFiles(module.check_mode, prefix=".kubelayer-canal.")
@@ -273,35 +306,13 @@ def main():
         module.fail_json(msg=missing_required_lib("kubernetes-validate and jsonschema"),
                          exception=to_native(schema.SCHEMA_IMPORT_ERROR))
 
-    problems = check_paths(p)
-    expected = None
-    if p["checksum"]:
-        match = _SHA256.match(p["checksum"].strip())
-        if not match:
-            problems.append("checksum: %r is not a sha256 (64 hex digits, optionally prefixed sha256:)" % p["checksum"])
-        else:
-            expected = match.group(2).lower()
-    elif _is_url(p["src"]):
-        problems.append("checksum: required when src is a URL (%s)" % p["src"])
-    plan = p["plan"]
-    if "flannel_net_conf" not in plan and isinstance(plan.get("plan"), dict):
-        plan = plan["plan"]
-    options = dict((k, p[k]) for k in ("canal_iface", "canal_iface_regex", "flannel_image", "flannel_extra_args"))
-    problems.extend(manifest.check_plan(plan))
-    problems.extend(manifest.check_options(options))
-    fail_if(module, "canal_manifest", problems)
-
+    expected, plan, options = check_options(module, p)
     raw = read_source(module, p["src"])
     actual = hashlib.sha256(raw).hexdigest()
     if expected is not None and actual != expected:
         fail(module, "canal_manifest", ["checksum: sha256 mismatch for %s: expected %s, got %s; nothing written"
                                         % (p["src"], expected, actual)], checksum=actual)
-
-    try:
-        upstream = gitops.load_documents(to_text(raw, errors="surrogate_or_strict"), source=p["src"])
-        patched = manifest.patch_canal(upstream, plan, options)
-    except (gitops.ManifestError, manifest.CanalManifestError) as exc:
-        fail(module, "canal_manifest", [p if p.startswith(OPTION_PREFIXES) else "src: " + p for p in exc.problems])
+    upstream, patched = patch_source(module, p, raw, plan, options)
     changes = manifest.semantic_diff(upstream, patched)
     crds, others = manifest.split_for_apply(patched)
     if p["validate"]:
