@@ -115,6 +115,15 @@ options:
       - The subnets stay a prediction; kube-controller-manager assigns the real C(spec.podCIDR). Feed the real
         values in through O(assignments) when they are known.
     type: path
+  previous_state_file:
+    description:
+      - Migration from an earlier default place of O(state_file) (the role passes the shared
+        C(~/.local/share/kubelayer/rendered/canal-node-subnets.json) of earlier releases when O(state_file) is in
+        its default, per-inventory place). Read only while O(state_file) does not exist yet, and never changed.
+      - Its nodes are adopted (kept, and written to O(state_file)) when every one of them is in O(nodes); the file
+        is ignored when none of them is (it belongs to another inventory); when only some are, the plan is refused
+        with a message, since the file cannot tell which cluster it belongs to.
+    type: path
   release_nodes:
     description:
       - Nodes whose kept subnet in O(state_file) is given up (removed nodes). A released node that is still in
@@ -290,6 +299,18 @@ state_file:
   returned: when O(state_file) is set
   type: str
   sample: /home/me/inventory/canal-node-subnets.json
+previous_state_file:
+  description: What happened to O(previous_state_file) on this run.
+  returned: when O(previous_state_file) was read (O(state_file) did not exist yet and the file did)
+  type: dict
+  contains:
+    path:
+      description: The O(previous_state_file) path.
+      type: str
+    outcome:
+      description: V(adopted) (its nodes were kept) or V(ignored) (none of its nodes is in this plan).
+      type: str
+  sample: {"path": "/home/me/.local/share/kubelayer/rendered/canal-node-subnets.json", "outcome": "adopted"}
 problems:
   description: Every problem found; empty on success (on failure the message lists them too).
   returned: always
@@ -320,6 +341,7 @@ ARGUMENT_SPEC = dict(
     nodes=dict(type="raw", default=[]),
     assignments=dict(type="dict", default={}),
     state_file=dict(type="path"),
+    previous_state_file=dict(type="path"),
     release_nodes=dict(type="list", elements="str", default=[]),
     cluster_dns=dict(type="str"),
 )
@@ -336,6 +358,36 @@ def read_state(path):
     if text is None:
         return None, "state_file: cannot read %s as UTF-8 text" % path
     return text, None
+
+
+def _node_names(nodes):
+    if isinstance(nodes, dict):
+        return [str(k) for k in nodes]
+    if isinstance(nodes, (list, tuple)):
+        return [str(n.get("name")) for n in nodes if isinstance(n, dict) and n.get("name") is not None]
+    return []
+
+
+def load_state(params, path, previous):
+    """``(old text, kept assignments, problems, previous outcome)`` from ``state_file``; when it does not exist yet,
+    from ``previous_state_file`` if that one's nodes all belong to this plan (see subnet_state.adopt_previous)."""
+    old, problem = read_state(path)
+    if problem is not None:
+        return None, {}, [problem], None
+    if old is not None or not previous or previous == path:
+        state, problems = subnet_state.parse_state(old, path)
+        return old, state, problems, None
+    text, problem = read_state(previous)
+    if problem is not None:
+        return None, {}, ["previous_state_file: " + problem.split(": ", 1)[1]], None
+    if text is None:
+        return None, {}, [], None
+    state, problems = subnet_state.parse_state(text, previous)
+    problems = [p.replace("state_file:", "previous_state_file:", 1) for p in problems]
+    if problems:
+        return None, {}, problems, None
+    state, outcome, problems = subnet_state.adopt_previous(state, _node_names(params.get("nodes")), previous, path)
+    return None, state, problems, outcome
 
 
 def fail(module, problems):
@@ -371,11 +423,10 @@ def main():
     module = _new_module()
     params = dict((k, module.params[k]) for k in PLAN_OPTIONS)
     path = module.params["state_file"]
-    old, problems = None, []
+    old, problems, outcome = None, [], None
+    previous = module.params["previous_state_file"]
     if path:
-        old, problem = read_state(path)
-        state, problems = subnet_state.parse_state(old, path) if problem is None else ({}, [problem])
-        params["state_assignments"] = state
+        old, params["state_assignments"], problems, outcome = load_state(params, path, previous)
     try:
         plan, plan_problems, warnings = make_plan(params)
     except Exception as exc:  # pylint: disable=broad-except
@@ -392,6 +443,11 @@ def main():
     result = dict(changed=False, plan=plan, problems=[])
     if path:
         result["state_file"] = path
+        if outcome:
+            result["previous_state_file"] = dict(path=previous, outcome=outcome)
+        if outcome == "adopted":
+            module.warn("previous_state_file: the node subnets of %s are adopted into %s (the old file is left in "
+                        "place; remove it once no inventory uses it)" % (previous, path))
         save_state(module, path, old, plan, result)
     module.exit_json(**result)
 

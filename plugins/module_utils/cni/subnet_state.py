@@ -64,3 +64,26 @@ def render_state(plan):
         "nodes": dict((name, dict(subnets)) for name, subnets in (plan.get("nodes") or {}).items()),
     }
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def adopt_previous(assignments, node_names, previous, state):
+    """Migration from a state file of an earlier default place (``previous``) to ``state``, which does not exist yet.
+
+    ``(kept assignments, outcome, problems)``: the previous file's nodes are adopted (outcome ``adopted``) when every
+    one of them is a node of this plan, ignored (``ignored``: another inventory's file) when none is, and refused when
+    only some are, since the file cannot say which cluster it belongs to. ``None`` outcome: nothing to adopt.
+    """
+    if not assignments:
+        return {}, None, []
+    names = set(node_names)
+    ours = sorted(n for n in assignments if n in names)
+    others = sorted(n for n in assignments if n not in names)
+    if not ours:
+        return {}, "ignored", []
+    if not others:
+        return dict(assignments), "adopted", []
+    return {}, None, ["previous_state_file: %s (the state file of an earlier release's default place) plans nodes of "
+                      "this inventory (%s) and others (%s); it cannot be adopted as %s. Move it there if it "
+                      "belongs to this cluster (release the other nodes with canal_plan_release_nodes), or set "
+                      "canal_plan_previous_state_file: '' to plan afresh"
+                      % (previous, ", ".join(ours), ", ".join(others), state)]

@@ -113,3 +113,14 @@ def test_render_state_is_stable_json():
     assert data["kind"] == subnet_state.KIND and data["version"] == 1 and "prediction" in data["note"]
     assert data["nodes"] == plan["nodes"] and text.endswith("\n")
     assert list(data["nodes"]) == ["a", "b"]
+
+
+def test_a_previous_state_file_is_adopted_ignored_or_refused_by_whose_nodes_it_holds():
+    kept = {"node1": ["10.244.7.0/24"], "node2": ["10.244.9.0/24"]}
+    assert subnet_state.adopt_previous(kept, ["node1", "node2", "node3"], "/old", "/new") == (kept, "adopted", [])
+    assert subnet_state.adopt_previous(kept, ["other1"], "/old", "/new") == ({}, "ignored", [])
+    assert subnet_state.adopt_previous({}, ["node1"], "/old", "/new") == ({}, None, [])
+    state, outcome, problems = subnet_state.adopt_previous(kept, ["node1"], "/old", "/new")
+    assert (state, outcome) == ({}, None) and len(problems) == 1
+    assert problems[0].startswith("previous_state_file: /old ") and "(node1)" in problems[0] and "(node2)" in problems[0]
+    assert "/new" in problems[0]
