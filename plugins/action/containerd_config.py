@@ -22,6 +22,7 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import conta
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_merge as cm
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_spec as cs
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_versions as cv
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import registry_auth as ra
 
 MODULE = "kubelayer.runtime.containerd_config"
 
@@ -112,6 +113,12 @@ class ActionModule(ActionBase):
             validate = False
         return validate
 
+    @staticmethod
+    def _diff(path, before, after):
+        """The file before and after, every registry credential shown as ********."""
+        return dict(before_header=path if before is not None else "%s (absent)" % path, after_header=path,
+                    before=ra.redact_text(before or ""), after=ra.redact_text(after))
+
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
@@ -165,11 +172,15 @@ class ActionModule(ActionBase):
                 "_content": merged.text,
                 "validate": validate,
                 "backup": bool(params.get("backup")),
+                "_secret": merged.holds_credentials,
             },
             task_vars=task_vars,
         )
         applied.pop("invocation", None)
+        applied.pop("diff", None)
         result.update(applied)
+        if self._task.diff:
+            result["diff"] = self._diff(path, probe.get("content"), merged.text)
         result["config_version"] = merged.config_version
         result["containerd_version"] = cv.format_version(version)
         if merged.file_version is not None and merged.file_version != merged.config_version:

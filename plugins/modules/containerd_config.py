@@ -14,7 +14,7 @@ short_description: Bring a containerd config file to a desired, version-neutral 
 version_added: 0.1.0
 description:
   - Merges a version-neutral desired state (pause image, cgroup driver, runtime handlers, snapshotter,
-    registry C(config_path), CNI directories, extra settings) into a containerd config file.
+    registry C(config_path), registry credentials, CNI directories, extra settings) into a containerd config file.
   - Writes the config schema of the target containerd release, C(version = 2) for 1.x, C(version = 3)
     for 2.0 to 2.2, C(version = 4) for 2.3 and later. A file in an older config version is migrated.
   - Keys and comments the desired state does not manage survive. The CRI plugin IDs are removed from
@@ -164,6 +164,52 @@ options:
       - A dictionary value is merged key by key into the table the name addresses.
       - Names that first-class options manage are refused (for example C(cri.images.pinned_images.sandbox)).
     type: dict
+  registry_auth:
+    description:
+      - Registry credentials, kubespray's C(containerd_registry_auth) list. Each item names a O(registry_auth[].registry)
+        and exactly one of O(registry_auth[].username) with O(registry_auth[].password), O(registry_auth[].auth)
+        or O(registry_auth[].identitytoken).
+      - Written as C(registry.configs."<host>".auth) of the CRI plugin, C([plugins."io.containerd.grpc.v1.cri"])
+        on containerd 1.x (config version 2), C([plugins."io.containerd.cri.v1.images"]) on 2.x (versions 3 and
+        4). containerd's CRI plugin hands them to its registry authorizer, which answers the registry's challenge
+        (C(Basic) directly, C(Bearer) by fetching a token first, as Docker Hub, Harbor, GHCR and Quay require). A static
+        C(Authorization) header in C(hosts.toml) gets no such exchange.
+      - containerd 2.x reports these tables as deprecated (C(io.containerd.deprecation/cri-registry-configs);
+        the removal it announces moved from 2.1 (2.0.11) to 2.3 (2.1.9) to 2.4 (2.3.4)) and, on 2.1 and
+        later, pulls through the CRI plugin's own (local) pull path instead of the transfer service while they
+        are set. They still work on every release this module targets.
+      - When given (an empty list too), the list owns every C(registry.configs."<host>".auth) table of the file;
+        credentials for a host not in the list are removed (with a warning naming the host). Not given, those
+        tables are left as they are.
+      - A file holding credentials is written with mode C(0600) (its backup too); in diff mode every credential
+        shows as C(********). Values never appear in messages.
+    type: list
+    elements: dict
+    suboptions:
+      registry:
+        description:
+          - The registry host as containerd asks for it, C(host) or C(host:port) (for example
+            V(registry.example.com:5000); a mirror's host for pulls through that mirror). A leading C(https://) is
+            dropped; the name is lower-cased.
+        type: str
+        required: true
+      username:
+        description:
+          - User name, with O(registry_auth[].password).
+        type: str
+      password:
+        description:
+          - Password, with O(registry_auth[].username).
+        type: str
+      auth:
+        description:
+          - Base64 of C(username:password).
+        type: str
+      identitytoken:
+        description:
+          - An identity token (an OAuth2 refresh token, as C(docker login) stores it). containerd's own field;
+            kubespray's template does not write it.
+        type: str
   _phase:
     description:
       - Internal, set by the action plugin (V(probe) reads the node, V(apply) writes). Do not set.
@@ -173,11 +219,16 @@ options:
     description:
       - Internal, set by the action plugin (the candidate file). Do not set.
     type: str
+  _secret:
+    description:
+      - Internal, set by the action plugin (the candidate holds registry credentials, so mode 0600). Do not set.
+    type: bool
+    default: false
 notes:
   - The module returns RV(restart_required); restart containerd (for example from a handler) for the new
     file to take effect.
-  - Values of O(settings) and O(runtimes) appear in the diff; keep registry credentials out of this file
-    (use C(hosts.toml), image pull secrets or credential providers).
+  - Values of O(settings) and O(runtimes) appear in the diff; registry credentials go in O(registry_auth)
+    (O(settings) naming C(registry.configs.*.auth) or C(registry.auths) is refused).
 seealso:
   - name: containerd CRI configuration
     description: The CRI plugin's configuration reference.
@@ -206,6 +257,14 @@ EXAMPLES = r"""
     settings:
       cri.runtime.max_container_log_line_size: 65536
       server.grpc.max_recv_message_size: 33554432
+
+- name: Registry credentials (kubespray's containerd_registry_auth), answered by containerd's authorizer
+  kubelayer.runtime.containerd_config:
+    config_path: /etc/containerd/certs.d
+    registry_auth:
+      - registry: registry.example.com:5000
+        username: puller
+        password: "{{ vault_registry_password }}"
 
 - name: Render for containerd 2.3 on a node that does not have it yet
   kubelayer.runtime.containerd_config:
@@ -278,7 +337,9 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.containerd_v
 def _argument_spec():
     spec = dict((k, dict(v)) for k, v in ARGUMENT_SPEC.items())
     spec["_phase"] = dict(type="str", choices=["probe", "apply"])
-    spec["_content"] = dict(type="str", no_log=False)
+    # the candidate may hold registry credentials: never logged (the action plugin shows a redacted diff)
+    spec["_content"] = dict(type="str", no_log=True)
+    spec["_secret"] = dict(type="bool", default=False)
     return spec
 
 
@@ -361,16 +422,12 @@ def apply(module):
     new = to_bytes(content, errors="surrogate_or_strict")
     st = host_files.lstat(path)
     current = host_files.read_bytes(path) if st is not None and stat.S_ISREG(st.st_mode) else None
-    changed = current != new
+    # a new file is 0600, an existing one keeps its mode, unless it holds registry credentials: then 0600
+    mode = stat.S_IMODE(st.st_mode) if current is not None and not module.params["_secret"] else 0o600
+    changed = current != new or (current is not None and stat.S_IMODE(st.st_mode) != mode)
     result = dict(changed=changed, restart_required=changed or _running_older_than(module, path),
                   path=path, validated=False)
-    if module._diff:
-        result["diff"] = dict(
-            before_header=path if current is not None else "%s (absent)" % path,
-            after_header=path,
-            before=to_text(current or b"", errors="surrogate_or_replace"),
-            after=content,
-        )
+    # the diff is made by the action plugin, with registry credentials redacted
     if not changed:
         module.exit_json(**result)
 
@@ -389,10 +446,8 @@ def apply(module):
             return "containerd rejects the candidate config, %s is unchanged: %s" % (path, error)
         return None
 
-    # a symlink at path is replaced by the regular file (never written through); the file may hold registry
-    # credentials: a new one is 0600, an existing one keeps its mode and owner
+    # a symlink at path is replaced by the regular file (never written through); the owner is kept
     files = host_files.HostFiles(module.check_mode, prefix=".containerd-config.")
-    mode = stat.S_IMODE(st.st_mode) if current is not None else 0o600
     files.file("path", path, new, mode, symlink="replace", validate=candidate_ok if binary else None)
     refused = dict(result)
     refused["changed"] = False
@@ -402,6 +457,8 @@ def apply(module):
         module.exit_json(**result)
     if module.params["backup"] and current is not None:
         result["backup_file"] = module.backup_local(path)
+        # the previous file may hold registry credentials too
+        os.chmod(result["backup_file"], 0o600)
     try:
         files.commit()
     except host_files.HostFileError as exc:

@@ -21,11 +21,15 @@ description:
     reference), and C(_default) (also written as V(*)) for every registry without a directory of its own.
   - C(server) defaults to the registry's real endpoint, C(https://registry-1.docker.io) for V(docker.io),
     else C(https://<prefix>); V(_default) has no server.
-  - Credentials (O(auth)) become an C(Authorization) C(Basic) header on the mirrors (and the server) of that
-    registry host, which containerd 1.6, 1.7 and 2.x all honour (C(registry.configs.*.auth) in
-    C(config.toml) is deprecated in 2.x). A registry in O(auth) that has no entry in O(registries) gets a
-    C(hosts.toml) of its own. Files holding credentials are written with mode C(0600), the others C(0644);
-    credential values are never printed (diff output shows C(********)).
+  - Credentials (O(auth)) become a static C(Authorization) C(Basic) header on the mirrors (and the server) of
+    that registry host. containerd sends it as it is and does no token exchange for it, so it only works with a
+    registry that accepts C(Basic) directly; Docker Hub, Harbor, GHCR and Quay answer with a C(Bearer)
+    challenge. For those, and for kubespray's meaning of C(containerd_registry_auth) (which the
+    C(kubelayer.runtime.containerd) role follows), give the credentials to
+    M(kubelayer.runtime.containerd_config) O(kubelayer.runtime.containerd_config#module:registry_auth) instead.
+  - A registry in O(auth) that has no entry in O(registries) gets a C(hosts.toml) of its own. Files holding
+    credentials are written with mode C(0600), the others C(0644); credential values are never printed (diff
+    output shows C(********)).
   - Every directory it writes gets a marker file, C(.kubelayer-managed). With O(exclusive=true) the directories
     under O(config_path) that hold the marker and are no longer configured lose their C(hosts.toml) and marker,
     and are removed when nothing else is left in them. Directories made by hand (no marker), and files added by
@@ -105,8 +109,9 @@ options:
             type: str
   auth:
     description:
-      - Registry credentials, kubespray's C(containerd_registry_auth). Each item needs O(auth[].registry)
-        and either O(auth[].username) and O(auth[].password), or O(auth[].auth).
+      - Registry credentials as a static C(Authorization) C(Basic) header (registries that accept C(Basic)
+        directly only; see the description). Each item needs O(auth[].registry) and either O(auth[].username)
+        and O(auth[].password), or O(auth[].auth).
     type: list
     elements: dict
     default: []
@@ -150,14 +155,13 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Registry mirrors from a kubespray inventory
+- name: Registry mirrors from a kubespray inventory (credentials go to containerd_config's registry_auth)
   kubelayer.runtime.containerd_registry:
     registries: "{{ containerd_registries_mirrors }}"
-    auth: "{{ containerd_registry_auth }}"
     config_path: /etc/containerd/certs.d
     exclusive: true
 
-- name: docker.io through a private mirror with credentials
+- name: docker.io through a private mirror that accepts Basic directly, as a static header
   kubelayer.runtime.containerd_registry:
     registries:
       - prefix: docker.io
@@ -276,39 +280,36 @@ def _remove_stale(module, config_path, plans, diffs):
     return removed
 
 
-def main():
-    mirror_spec = dict(
-        host=dict(type="str", required=True),
-        capabilities=dict(type="list", elements="str", default=["pull", "resolve"]),
-        skip_verify=dict(type="bool", default=False),
-        override_path=dict(type="bool", default=False),
-        ca=dict(type="list", elements="str"),
-        client=dict(type="list", elements="raw"),
-        header=dict(type="dict", no_log=True),
-        dial_timeout=dict(type="str"),
-    )
-    module = AnsibleModule(
-        argument_spec=dict(
-            registries=dict(type="list", elements="dict", default=[], options=dict(
-                prefix=dict(type="str", required=True),
-                server=dict(type="str"),
-                mirrors=dict(type="list", elements="dict", default=[], options=mirror_spec),
-            )),
-            auth=dict(type="list", elements="dict", default=[], no_log=False, options=dict(
-                registry=dict(type="str", required=True),
-                username=dict(type="str"),
-                password=dict(type="str", no_log=True),
-                auth=dict(type="str", no_log=True),
-            )),
-            config_path=dict(type="path", default="/etc/containerd/certs.d"),
-            exclusive=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    problems = []
-    config_path = validate.check_path("config_path", params["config_path"], problems, directory=True)
-    # drop the argspec's None placeholders so the planner sees kubespray's shape
+MIRROR_SPEC = dict(
+    host=dict(type="str", required=True),
+    capabilities=dict(type="list", elements="str", default=["pull", "resolve"]),
+    skip_verify=dict(type="bool", default=False),
+    override_path=dict(type="bool", default=False),
+    ca=dict(type="list", elements="str"),
+    client=dict(type="list", elements="raw"),
+    header=dict(type="dict", no_log=True),
+    dial_timeout=dict(type="str"),
+)
+
+ARGUMENT_SPEC = dict(
+    registries=dict(type="list", elements="dict", default=[], options=dict(
+        prefix=dict(type="str", required=True),
+        server=dict(type="str"),
+        mirrors=dict(type="list", elements="dict", default=[], options=MIRROR_SPEC),
+    )),
+    auth=dict(type="list", elements="dict", default=[], no_log=False, options=dict(
+        registry=dict(type="str", required=True),
+        username=dict(type="str"),
+        password=dict(type="str", no_log=True),
+        auth=dict(type="str", no_log=True),
+    )),
+    config_path=dict(type="path", default="/etc/containerd/certs.d"),
+    exclusive=dict(type="bool", default=False),
+)
+
+
+def _kubespray_shape(params):
+    """The registries and auth lists without the argument spec's None placeholders (kubespray's shape)."""
     registries = []
     for reg in params["registries"]:
         item = dict((k, v) for k, v in reg.items() if v is not None)
@@ -316,20 +317,32 @@ def main():
                            for m in reg.get("mirrors") or []]
         registries.append(item)
     auth = [dict((k, v) for k, v in entry.items() if v is not None) for entry in params["auth"]]
+    return registries, auth
+
+
+def _plan(module):
+    """Check every input (one failure listing every problem, before any write); returns (config_path, plans)."""
+    problems = []
+    config_path = validate.check_path("config_path", module.params["config_path"], problems, directory=True)
+    registries, auth = _kubespray_shape(module.params)
     plans = []
     try:
         plans = registry.plan(registries, auth, option="registries", auth_option="auth")
     except registry.RegistryError as exc:
         problems.extend(exc.errors)
     fail_if(module, "containerd_registry", problems)
+    return config_path, plans
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    config_path, plans = _plan(module)
 
     files, hosts, diffs = _plan_files(module, config_path, plans)
     host_files.commit_or_fail(module, "containerd_registry", files)
-    changed = bool(files.changes)
-    removed = _remove_stale(module, config_path, plans, diffs) if params["exclusive"] else []
-    changed = changed or bool(removed)
+    removed = _remove_stale(module, config_path, plans, diffs) if module.params["exclusive"] else []
 
-    result = dict(changed=changed, config_path=config_path, hosts=hosts, removed=removed)
+    result = dict(changed=bool(files.changes) or bool(removed), config_path=config_path, hosts=hosts, removed=removed)
     if module._diff:
         result["diff"] = diffs
     module.exit_json(**result)

@@ -86,15 +86,19 @@ def test_hosts_toml_written(host):
 
 
 def test_credentials_only_in_a_0600_file(host):
+    # containerd_registry_auth goes to config.toml's CRI registry configs (containerd's authorizer answers the
+    # registry's challenge with it); hosts.toml keeps the mirrors only
     private = host.file("/etc/containerd/certs.d/registry.lab.example:5000/hosts.toml")
-    assert private.mode == 0o600
-    assert private.user == "root"
+    assert private.mode == 0o644
     parsed = tomllib.loads(private.content_string)
     assert parsed["server"] == "https://registry.lab.example:5000"
-    mirror = parsed["host"]["http://127.0.0.1:5000"]
-    assert mirror["skip_verify"] is True
-    assert parsed["header"]["Authorization"] == "Basic bGFiOmxhYi1zZWNyZXQtcGFzc3dvcmQ="  # lab:lab-secret-password
-    assert "Authorization" not in host.file("/etc/containerd/certs.d/docker.io/hosts.toml").content_string
+    assert parsed["host"]["http://127.0.0.1:5000"]["skip_verify"] is True
+    assert "header" not in parsed and "lab-secret-password" not in private.content_string
+    config = host.file("/etc/containerd/config.toml")
+    assert config.mode == 0o600 and config.user == "root"
+    plugin = "io.containerd.grpc.v1.cri" if EXPECTED[_name(host)][1] == 2 else "io.containerd.cri.v1.images"
+    assert _config(host)["plugins"][plugin]["registry"]["configs"] == {
+        "registry.lab.example:5000": {"auth": {"username": "lab", "password": "lab-secret-password"}}}
 
 
 def test_crictl_yaml(host):

@@ -32,6 +32,7 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import conta
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_settings as cset
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_tables as ct
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_versions as cv
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import registry_auth as ra
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import toml_values as tv
 
 # version 1 short plugin names -> fully qualified IDs (containerd 2.1.9/2.3.4 ``v1MigratePluginName``;
@@ -80,6 +81,8 @@ class MergeResult(object):
         self.file_version = file_version
         self.problems = problems or []
         self.warnings = warnings or []
+        # registry credentials in the text: the file is written 0600 and shown redacted
+        self.holds_credentials = False
 
     @property
     def ok(self):
@@ -746,7 +749,28 @@ def apply_spec(doc, spec, version, pid1_systemd, problems, warnings):
             continue
         _set(doc, path, copy.deepcopy(settings[name]), problems, "settings.%s" % name)
 
+    _apply_registry_auth(doc, spec, version, problems, warnings)
     _strip_cri_from_disabled(doc, version)
+
+
+def _apply_registry_auth(doc, spec, version, problems, warnings):
+    """registry_auth (when given) owns every ``registry.configs."<host>".auth`` table of the file."""
+    entries = spec.get("registry_auth")
+    if entries is None:
+        return
+    wanted, found = ra.auth_tables([dict((k, v) for k, v in e.items() if v is not None) for e in entries])
+    problems.extend(found)
+    base = ra.configs_path(version)
+    existing = _get(doc, base)
+    to_set, drop = ra.auth_changes(_plain(existing) if existing is not None and _is_table(existing) else None, wanted)
+    for host in drop:
+        _delete(doc, base + (host, "auth"))
+        _pop_empty(doc, base + (host,))
+        warnings.append("registry_auth: the credentials for %s were removed from the file (not in registry_auth)" % host)
+    for host in sorted(to_set):
+        _delete(doc, base + (host, "auth"))
+        _set(doc, base + (host, "auth"), to_set[host], problems, "registry_auth")
+    _pop_empty(doc, base)
 
 
 # ---------------------------------------------------------------------------
@@ -852,4 +876,5 @@ def merge(existing_text, spec, version, pid1_systemd=True):
     result.warnings.extend(warnings)
     if not result.problems:
         result.text = text
+        result.holds_credentials = ra.has_credentials(data)
     return result

@@ -15,6 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_tables as ct
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_runtimes as cr
+from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import registry_auth as ra
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import toml_values as tv
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.containerd_settings import setting_path
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.containerd_versions import (
@@ -41,6 +42,14 @@ ARGUMENT_SPEC = dict(
     kubelet_config=dict(type="path", default="/var/lib/kubelet/config.yaml"),
     kubelet_cgroup_driver=dict(type="str", choices=["systemd", "cgroupfs"]),
     kubernetes_version=dict(type="str"),
+    # kubespray's containerd_registry_auth; values never appear in messages or the diff
+    registry_auth=dict(type="list", elements="dict", no_log=False, options=dict(
+        registry=dict(type="str", required=True),
+        username=dict(type="str", no_log=True),
+        password=dict(type="str", no_log=True),
+        auth=dict(type="str", no_log=True),
+        identitytoken=dict(type="str", no_log=True),
+    )),
 )
 
 
@@ -130,6 +139,8 @@ def _one_setting_problems(name, value, version):
     p = tv.setting_name_problem(name)
     if p:
         return [p]
+    if _credential_setting(name, value):
+        return ["settings: %r: registry credentials go in registry_auth (kept out of the diff, file 0600)" % name]
     for reserved, owner in ct.RESERVED_SETTINGS.items():
         if name == reserved or name.startswith(reserved + "."):
             return ["settings: %r is managed by %s" % (name, owner)]
@@ -139,6 +150,17 @@ def _one_setting_problems(name, value, version):
     if p:
         problems.append(p)
     return problems
+
+
+def _holds_auth(value):
+    return isinstance(value, dict) and any(k in ("auth", "auths") or _holds_auth(v) for k, v in value.items())
+
+
+def _credential_setting(name, value):
+    """A ``settings`` name that would put registry credentials in the file (they belong to registry_auth)."""
+    if name in ("cri.registry", "cri.registry.configs") or name.startswith("cri.registry.configs."):
+        return ".auth." in name + "." or _holds_auth(value)
+    return name == "cri.registry.auths" or name.startswith("cri.registry.auths.")
 
 
 def _settings_problems(spec, version):
@@ -166,4 +188,13 @@ def validate_spec(spec, version=None):
     problems.extend(_directory_problems(spec, version))
     problems.extend(_runtimes_problems(spec, version))
     problems.extend(_settings_problems(spec, version))
+    problems.extend(_registry_auth_problems(spec))
     return problems
+
+
+def _registry_auth_problems(spec):
+    entries = spec.get("registry_auth")
+    # the argument spec fills absent keys with None: kubespray's items do not have them
+    if isinstance(entries, list):
+        entries = [dict((k, v) for k, v in e.items() if v is not None) if isinstance(e, dict) else e for e in entries]
+    return ra.auth_tables(entries)[1]

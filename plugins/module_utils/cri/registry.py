@@ -8,10 +8,12 @@ Pure logic, stdlib only (runs on nodes, python 3.8+). Input is kubespray's
 capabilities, skip_verify, override_path, ca, client, header) and its
 ``containerd_registry_auth`` list (registry, username/password or auth).
 
-Credentials become an ``Authorization: Basic ...`` header in hosts.toml, which
-containerd 1.5+ and 2.x honour for every host (``registry.configs.*.auth`` in
-config.toml is deprecated on 2.x and slated for removal). Files holding such a
-header are flagged so that the caller writes them 0600.
+Credentials given here become a static ``Authorization: Basic ...`` header in
+hosts.toml. containerd sends it unchanged and does no token exchange for it, so it
+works only with registries that accept Basic directly; the containerd role writes
+kubespray's ``containerd_registry_auth`` to config.toml's CRI registry configs
+instead (``registry_auth.py``). Files holding such a header are flagged so that
+the caller writes them 0600.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -291,6 +293,19 @@ def _netloc(url):
     return urlsplit(url).netloc.lower()
 
 
+def basic_auth_problem(value, where):
+    """The problem with a kubespray ``auth`` value (base64 of ``user:password``), or None. Never shows the value."""
+    if not isinstance(value, str):
+        return "%s.auth must be a string (base64 of user:password)" % where
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return "%s.auth is not valid base64 (expected base64 of 'user:password')" % where
+    if ":" not in decoded:
+        return "%s.auth does not decode to 'user:password'" % where
+    return None
+
+
 def _auth_header(entry, where, problems):
     """``Basic <base64(user:pass)>`` from a kubespray containerd_registry_auth item."""
     user, password, auth = entry.get("username"), entry.get("password"), entry.get("auth")
@@ -298,16 +313,9 @@ def _auth_header(entry, where, problems):
         if user or password:
             problems.append("%s: set either auth or username/password, not both" % where)
             return None
-        if not isinstance(auth, str):
-            problems.append("%s.auth must be a string (base64 of user:password)" % where)
-            return None
-        try:
-            decoded = base64.b64decode(auth.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            problems.append("%s.auth is not valid base64 (expected base64 of 'user:password')" % where)
-            return None
-        if ":" not in decoded:
-            problems.append("%s.auth does not decode to 'user:password'" % where)
+        problem = basic_auth_problem(auth, where)
+        if problem:
+            problems.append(problem)
             return None
         return "Basic " + auth.strip()
     if not isinstance(user, str) or not user or not isinstance(password, str) or not password:
@@ -320,7 +328,9 @@ def _auth_header(entry, where, problems):
     return "Basic " + token
 
 
-def _auth_target(registry, where, problems):
+def registry_host(registry, where, problems):
+    """The registry host of a kubespray ``containerd_registry_auth`` item (``host`` or ``host:port``; a leading
+    scheme is dropped, as containerd does for its ``auths``), lower-case; None with a problem otherwise."""
     if not isinstance(registry, str) or not registry:
         problems.append("%s.registry is required" % where)
         return None
@@ -338,22 +348,8 @@ def default_server(prefix):
     return REGISTRY_ENDPOINTS.get(prefix, "https://" + prefix)
 
 
-def plan(registries, auth=None, option="registries", auth_option="auth"):
-    """Turn the kubespray lists into hosts.toml plans.
-
-    Returns a list of dicts ``{prefix, dir, document, credentials}`` in input
-    order; ``document`` is the hosts.toml table (dict). Raises RegistryError
-    listing every problem found.
-    """
-    problems = []
-    registries = registries or []
-    auth = auth or []
-    if not isinstance(registries, list):
-        raise RegistryError(["%s must be a list" % option])
-    if not isinstance(auth, list):
-        raise RegistryError(["%s must be a list" % auth_option])
-
-    # credentials first: registry host -> header value
+def _credentials(auth, auth_option, problems):
+    """kubespray's containerd_registry_auth as registry host -> ``Authorization`` header value."""
     creds = {}
     for idx, entry in enumerate(auth):
         where = "%s[%d]" % (auth_option, idx)
@@ -361,79 +357,91 @@ def plan(registries, auth=None, option="registries", auth_option="auth"):
             problems.append("%s must be a dict" % where)
             continue
         _unknown_keys(entry, AUTH_KEYS, where, problems)
-        target = _auth_target(entry.get("registry"), where, problems)
+        target = registry_host(entry.get("registry"), where, problems)
         header = _auth_header(entry, where, problems)
         if target and header:
             if target in creds:
                 problems.append("%s: registry %r is listed twice" % (where, target))
             creds[target] = header
+    return creds
 
+
+def _plan_hosts(mirrors, where, creds, used, auth_option, problems):
+    """The ``[host."<url>"]`` tables of one registry, credentials added to the mirrors they belong to."""
+    if mirrors is None:
+        mirrors = []
+    if not isinstance(mirrors, list):
+        problems.append("%s.mirrors must be a list" % where)
+        mirrors = []
+    hosts = {}
+    for jdx, mirror in enumerate(mirrors):
+        mwhere = "%s.mirrors[%d]" % (where, jdx)
+        url, table = _plan_mirror(mirror, mwhere, problems)
+        if url is None:
+            continue
+        if url in hosts:
+            problems.append("%s.host %r is listed twice" % (mwhere, url))
+            continue
+        target = _netloc(url)
+        if target in creds:
+            headers = table.setdefault("header", {})
+            if any(name.lower() == "authorization" for name in headers):
+                problems.append("%s.header sets Authorization and %s has credentials for %r" % (mwhere, auth_option, target))
+            else:
+                headers["Authorization"] = creds[target]
+                used.add(target)
+        hosts[url] = table
+    return hosts
+
+
+def _plan_server(reg, prefix, dir_name, where, creds, used, problems):
+    """The top-level ``server`` (and its credentials) of one registry's document."""
+    document = {}
+    server = None
+    if reg.get("server") is not None:
+        server = normalize_url(reg["server"], "%s.server" % where, problems)
+    elif dir_name is not None:
+        server = default_server(prefix)
+    if not server:
+        return document
+    document["server"] = server
+    alias = prefix.lower() if (dir_name and dir_name != DEFAULT_DIR) else None
+    for target in (_netloc(server), alias):
+        if target and target in creds:
+            document["header"] = {"Authorization": creds[target]}
+            used.add(target)
+            break
+    return document
+
+
+def _plan_registry(reg, where, creds, used, seen_dirs, auth_option, problems):
+    """One ``containerd_registries_mirrors`` item as a plan ``{prefix, dir, document}``, or None."""
+    if not isinstance(reg, dict):
+        problems.append("%s must be a dict" % where)
+        return None
+    _unknown_keys(reg, REGISTRY_KEYS, where, problems)
+    prefix = reg.get("prefix")
+    found = check_prefix(prefix, "%s.prefix" % where)
+    problems.extend(found)
+    dir_name = host_dir_name(prefix) if not found else None
+    if dir_name is not None:
+        if dir_name in seen_dirs:
+            problems.append("%s.prefix %r uses the same directory as %s" % (where, prefix, seen_dirs[dir_name]))
+        seen_dirs[dir_name] = where
+    document = _plan_server(reg, prefix, dir_name, where, creds, used, problems)
+    hosts = _plan_hosts(reg.get("mirrors"), where, creds, used, auth_option, problems)
+    if hosts:
+        document["host"] = hosts
+    if dir_name is None:
+        return None
+    return {"prefix": prefix, "dir": dir_name, "document": document}
+
+
+def _auth_only_plans(creds, used, seen_dirs, auth_option):
+    """Credentials for a registry that has no mirrors entry: a hosts.toml of its own."""
     plans = []
-    seen_dirs = {}
-    used_creds = set()
-    for idx, reg in enumerate(registries):
-        where = "%s[%d]" % (option, idx)
-        if not isinstance(reg, dict):
-            problems.append("%s must be a dict" % where)
-            continue
-        _unknown_keys(reg, REGISTRY_KEYS, where, problems)
-        prefix = reg.get("prefix")
-        found = check_prefix(prefix, "%s.prefix" % where)
-        problems.extend(found)
-        dir_name = host_dir_name(prefix) if not found else None
-        if dir_name is not None:
-            if dir_name in seen_dirs:
-                problems.append("%s.prefix %r uses the same directory as %s" % (where, prefix, seen_dirs[dir_name]))
-            seen_dirs[dir_name] = where
-        document = {}
-        server = None
-        if reg.get("server") is not None:
-            server = normalize_url(reg["server"], "%s.server" % where, problems)
-        elif dir_name is not None:
-            server = default_server(prefix)
-        if server:
-            document["server"] = server
-            key = _netloc(server)
-            alias = prefix.lower() if (dir_name and dir_name != DEFAULT_DIR) else None
-            for target in (key, alias):
-                if target and target in creds:
-                    document["header"] = {"Authorization": creds[target]}
-                    used_creds.add(target)
-                    break
-        mirrors = reg.get("mirrors")
-        if mirrors is None:
-            mirrors = []
-        if not isinstance(mirrors, list):
-            problems.append("%s.mirrors must be a list" % where)
-            mirrors = []
-        hosts = {}
-        for jdx, mirror in enumerate(mirrors):
-            mwhere = "%s.mirrors[%d]" % (where, jdx)
-            url, table = _plan_mirror(mirror, mwhere, problems)
-            if url is None:
-                continue
-            if url in hosts:
-                problems.append("%s.host %r is listed twice" % (mwhere, url))
-                continue
-            target = _netloc(url)
-            if target in creds:
-                headers = table.setdefault("header", {})
-                if any(name.lower() == "authorization" for name in headers):
-                    problems.append("%s.header sets Authorization and %s has credentials for %r" % (mwhere, auth_option, target))
-                else:
-                    headers["Authorization"] = creds[target]
-                    used_creds.add(target)
-            hosts[url] = table
-        if hosts:
-            document["host"] = hosts
-        if dir_name is not None:
-            plans.append({"prefix": prefix, "dir": dir_name, "document": document})
-
-    # credentials for a registry that has no mirrors entry: a hosts.toml of its own
     for target, header in creds.items():
-        if target in used_creds:
-            continue
-        if target in seen_dirs:
+        if target in used or target in seen_dirs:
             continue
         plans.append({
             "prefix": target,
@@ -441,7 +449,30 @@ def plan(registries, auth=None, option="registries", auth_option="auth"):
             "document": {"server": default_server(target), "header": {"Authorization": header}},
         })
         seen_dirs[target] = auth_option
+    return plans
 
+
+def plan(registries, auth=None, option="registries", auth_option="auth"):
+    """Turn the kubespray lists into hosts.toml plans.
+
+    Returns a list of dicts ``{prefix, dir, document, credentials}`` in input
+    order; ``document`` is the hosts.toml table (dict). Raises RegistryError
+    listing every problem found.
+    """
+    registries = registries or []
+    auth = auth or []
+    if not isinstance(registries, list):
+        raise RegistryError(["%s must be a list" % option])
+    if not isinstance(auth, list):
+        raise RegistryError(["%s must be a list" % auth_option])
+    problems = []
+    creds = _credentials(auth, auth_option, problems)
+    plans, seen_dirs, used = [], {}, set()
+    for idx, reg in enumerate(registries):
+        item = _plan_registry(reg, "%s[%d]" % (option, idx), creds, used, seen_dirs, auth_option, problems)
+        if item is not None:
+            plans.append(item)
+    plans.extend(_auth_only_plans(creds, used, seen_dirs, auth_option))
     if problems:
         raise RegistryError(problems)
     for item in plans:
