@@ -50,6 +50,24 @@ FILES = {
 }
 
 GROUPS = ("canal", "snapshot_crds", "snapshot_controller", "local_path")
+
+# Helm charts the storage drivers install: never downloaded by the collection itself. Helm (kubernetes.core.helm on
+# the controller, with csi_kubeconfig) or the user's Helm/Flux (render for GitOps) pulls ``chart`` at ``version``
+# from ``repo``; the drivers' planners (csi/drivers/) use these pins. ``sha256`` is the chart tarball's, only where
+# it was verified against upstream's own published tarball and index.yaml digest; None where no upstream source
+# could be checked (docs/storage.md#helm-charts says which and why). Never an unverified value.
+# chart -> (driver, repo, version, sha256 or None)
+CHARTS = {
+    "csi-driver-nfs": ("nfs", "https://kubernetes-csi.github.io/csi-driver-nfs", "4.13.4",
+                       # charts/v4.13.4/csi-driver-nfs-4.13.4.tgz of kubernetes-csi/csi-driver-nfs (d3b27c00) and
+                       # the digest of 4.13.4 in its charts/index.yaml
+                       "3b923d981776f37b19808a3ad790d88517ff437ffce6fa1b97e3a10bb5f771a6"),
+    "longhorn": ("longhorn", "https://charts.longhorn.io", "1.12.1", None),
+    "rook-ceph": ("rook-ceph", "https://charts.rook.io/release", "v1.20.6", None),
+    "rook-ceph-cluster": ("rook-ceph", "https://charts.rook.io/release", "v1.20.6", None),
+    "ceph-csi-drivers": ("rook-ceph", "https://ceph.github.io/ceph-csi-operator", "1.0.4", None),
+    "quobyte-csi-driver": ("quobyte", "https://quobyte.github.io/quobyte-csi-driver/helm", "2.2.0", None),
+}
 CANAL_MANIFEST = "calico-%s/canal.yaml" % CALICO_VERSION
 
 # What a user sets to point the collection at a copy of these files (named in every failure).

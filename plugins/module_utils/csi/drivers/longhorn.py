@@ -10,11 +10,11 @@ __metaclass__ = type
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.drivers import common
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.reader import (
     check_host_path, deep_merge, get, truthy)
+from ansible_collections.kubelayer.runtime.plugins.module_utils.upstream import catalog
 
 NAME = "longhorn"
 MIN_KUBERNETES = (1, 25)
-REPO = "https://charts.longhorn.io"
-VERSION = "1.12.1"
+REPO, VERSION = catalog.CHARTS["longhorn"][1:3]  # pinned in the one catalog
 
 
 def plan(reader, problems, upstream):

@@ -10,11 +10,11 @@ __metaclass__ = type
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.drivers import common
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.reader import (
     DNS_SUBDOMAIN, STRING_TYPES, deep_merge, get, truthy)
+from ansible_collections.kubelayer.runtime.plugins.module_utils.upstream import catalog
 
 NAME = "nfs"
 MIN_KUBERNETES = (1, 21)
-REPO = "https://kubernetes-csi.github.io/csi-driver-nfs"
-VERSION = "4.13.4"
+REPO, VERSION = catalog.CHARTS["csi-driver-nfs"][1:3]  # pinned in the one catalog
 
 
 def plan(reader, problems, upstream):

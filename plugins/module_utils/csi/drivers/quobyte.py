@@ -12,11 +12,11 @@ import re
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.drivers import common
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.reader import (
     DNS_SUBDOMAIN, check_host_path, deep_merge)
+from ansible_collections.kubelayer.runtime.plugins.module_utils.upstream import catalog
 
 NAME = "quobyte"
 MIN_KUBERNETES = (1, 22)
-REPO = "https://quobyte.github.io/quobyte-csi-driver/helm"
-VERSION = "2.2.0"
+REPO, VERSION = catalog.CHARTS["quobyte-csi-driver"][1:3]  # pinned in the one catalog
 
 
 def plan(reader, problems, upstream):

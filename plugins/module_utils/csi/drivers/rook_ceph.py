@@ -18,13 +18,13 @@ import re
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.drivers import common
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.reader import (
     DNS_LABEL, STRING_TYPES, check_host_path, deep_merge, get, is_json_value, truthy)
+from ansible_collections.kubelayer.runtime.plugins.module_utils.upstream import catalog
 
 NAME = "rook-ceph"
 MIN_KUBERNETES = (1, 31)
-REPO = "https://charts.rook.io/release"
-VERSION = "v1.20.6"
-CEPH_CSI_REPO = "https://ceph.github.io/ceph-csi-operator"
-CEPH_CSI_DRIVERS_VERSION = "1.0.4"
+# pinned in the one catalog
+REPO, VERSION = catalog.CHARTS["rook-ceph"][1:3]
+CEPH_CSI_REPO, CEPH_CSI_DRIVERS_VERSION = catalog.CHARTS["ceph-csi-drivers"][1:3]
 CEPH_HEALTH = ("HEALTH_OK", "HEALTH_WARN", "HEALTH_ERR")
 _OLD_ROOK = ("Rook <= v1.19 configures CSI through operator settings; this plan implements the v1.20 flow "
              "(rook-ceph, ceph-csi-drivers, rook-ceph-cluster)")

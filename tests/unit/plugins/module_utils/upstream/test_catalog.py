@@ -76,3 +76,20 @@ def test_failure_names_every_file_and_the_overrides():
 ])
 def test_needed_groups(kwargs, groups):
     assert needed_groups(**kwargs) == groups
+
+
+def test_the_chart_pins_are_the_drivers_and_the_docs_and_a_sha256_only_where_verified():
+    from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.drivers import longhorn, nfs, quobyte, rook_ceph
+    assert (nfs.REPO, nfs.VERSION) == catalog.CHARTS["csi-driver-nfs"][1:3]
+    assert (longhorn.REPO, longhorn.VERSION) == catalog.CHARTS["longhorn"][1:3]
+    assert (quobyte.REPO, quobyte.VERSION) == catalog.CHARTS["quobyte-csi-driver"][1:3]
+    assert (rook_ceph.REPO, rook_ceph.VERSION) == catalog.CHARTS["rook-ceph"][1:3] == catalog.CHARTS["rook-ceph-cluster"][1:3]
+    assert (rook_ceph.CEPH_CSI_REPO, rook_ceph.CEPH_CSI_DRIVERS_VERSION) == catalog.CHARTS["ceph-csi-drivers"][1:3]
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))))
+    with open(os.path.join(root, "docs", "storage.md")) as handle:
+        rows = re.findall(r"^\| `([a-z-]+)` \| `(https://[^`]+)` \| (\S+) \| (?:`([0-9a-f]{64})`|not pinned) \|$",
+                          handle.read(), re.M)
+    assert dict((chart, (repo, version, sha or None)) for chart, repo, version, sha in rows) == dict(
+        (chart, entry[1:]) for chart, entry in catalog.CHARTS.items())
+    assert catalog.CHARTS["csi-driver-nfs"][3] == "3b923d981776f37b19808a3ad790d88517ff437ffce6fa1b97e3a10bb5f771a6"
