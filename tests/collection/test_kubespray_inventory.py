@@ -65,8 +65,15 @@ STANDIN = """
   tasks:
     - name: The settings docs/kubespray.md asks for
       ansible.builtin.debug:
-        msg: "STANDIN {{ inventory_hostname }} {{ kube_network_plugin }} {{ deploy_container_engine | bool }} {{ kube_pods_subnet }}"
+        msg: "STANDIN {{ inventory_hostname }} {{ kube_network_plugin }} {{ kube_pods_subnet }}"
+    - name: kubespray's own test of deploy_container_engine (cluster.yml, role container-engine)
+      ansible.builtin.debug:
+        msg: "STANDIN {{ inventory_hostname }} would install a container engine"
+      when: deploy_container_engine
 """
+# what docs/kubespray.md asks a kubespray user to set, as extra vars: JSON, so that false is a boolean (kubespray's
+# `when: deploy_container_engine` reads the string "false" of -e key=value as true)
+SETTINGS = ["-e", "kube_network_plugin=cni", "-e", '{"deploy_container_engine": false}']
 
 
 def _env(tmp_path):
@@ -128,8 +135,7 @@ def test_the_unchanged_sample_matches_no_host_and_stops(tmp_path):
 def test_the_combined_playbook_runs_on_kubesprays_ansible_core(tmp_path):
     combined = tmp_path / "cluster-with-canal.yml"
     combined.write_text(COMBINED)
-    proc = _play(tmp_path, str(combined), "--tags", "always", "-e", "kube_network_plugin=cni",
-                 "-e", "deploy_container_engine=false")
+    proc = _play(tmp_path, str(combined), "--tags", "always", *SETTINGS)
     if _core() >= (2, 19):
         # kubespray's range check refuses 2.19: the combined playbook needs kubespray's ansible (2.18)
         assert proc.returncode != 0
@@ -137,7 +143,19 @@ def test_the_combined_playbook_runs_on_kubesprays_ansible_core(tmp_path):
         return
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for host in ("cp1", "node1"):
-        assert "STANDIN %s cni False 10.233.64.0/18" % host in proc.stdout, proc.stdout
+        assert "STANDIN %s cni 10.233.64.0/18" % host in proc.stdout, proc.stdout
+    assert "would install a container engine" not in proc.stdout, proc.stdout
+
+
+def test_a_string_deploy_container_engine_is_refused_before_any_change(tmp_path):
+    """-e deploy_container_engine=false is the string "false": kubespray's `when:` reads it as true and would install
+    containerd as well, while `| bool` here reads false. The runtime layer refuses it (in check mode: nothing runs)."""
+    proc = _play(tmp_path, "kubelayer.runtime.runtime", "--check", "-e", "kube_network_plugin=cni",
+                 "-e", "deploy_container_engine=false")
+    assert proc.returncode != 0, proc.stdout
+    words = " ".join(proc.stdout.split())  # the yaml callback wraps long messages
+    assert "deploy_container_engine: false is a string (as -e deploy_container_engine=false gives)" in words, \
+        proc.stdout[-3000:]
 
 
 def _plan_result(proc):
