@@ -53,15 +53,8 @@ _value:
 
 import os
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.mappings import get as _get
 from ansible_collections.kubelayer.runtime.plugins.module_utils.summary import render_summary
-
-
-def _get(mapping, *path):
-    for key in path:
-        if not isinstance(mapping, dict):
-            return None
-        mapping = mapping.get(key)
-    return mapping
 
 
 def _subnets(value):

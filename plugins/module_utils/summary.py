@@ -48,6 +48,15 @@ def render_table(headers, rows):
     return out
 
 
+def _plan_section(lines, title, plan, rows):
+    """A blank line, the title, a two-column table of ``rows`` without header, then the plan's warnings."""
+    lines.append("")
+    lines.append(title)
+    lines.extend(render_table(["", ""], rows)[2:])
+    for warning in plan.get("warnings") or []:
+        lines.append("warning: %s" % _cell(warning))
+
+
 def render_summary(nodes, network=None, storage=None, outputs=None):
     """Return the summary as a list of lines.
 
@@ -59,9 +68,7 @@ def render_summary(nodes, network=None, storage=None, outputs=None):
     lines.extend(render_table([h for _k, h in NODE_COLUMNS],
                               [[n.get(k) for k, _h in NODE_COLUMNS] for n in sorted(nodes, key=lambda n: str(n.get("node")))]))
     if network:
-        lines.append("")
-        lines.append("Network plan (Canal, backend %s)" % _cell(network.get("backend")))
-        rows = [
+        _plan_section(lines, "Network plan (Canal, backend %s)" % _cell(network.get("backend")), network, [
             ("pod ranges", network.get("pod_cidrs")),
             ("service ranges", network.get("service_cidrs")),
             ("node prefix", "/%s (IPv6 /%s)" % (network.get("node_prefix"), network.get("node_prefix_v6"))),
@@ -69,22 +76,14 @@ def render_summary(nodes, network=None, storage=None, outputs=None):
             ("node subnets", "planned (kube-controller-manager assigns each node's spec.podCIDR)"),
             ("cluster DNS", network.get("dns_ip")),
             ("pod MTU", network.get("mtu")),
-        ]
-        lines.extend(render_table(["", ""], rows)[2:])
-        for warning in network.get("warnings") or []:
-            lines.append("warning: %s" % _cell(warning))
+        ])
     if storage:
-        lines.append("")
-        lines.append("Storage plan")
-        rows = [
+        _plan_section(lines, "Storage plan", storage, [
             ("drivers", storage.get("drivers")),
             ("default StorageClass", storage.get("default_storage_class")),
             ("steps", ["%s %s" % (s.get("phase"), s.get("name")) for s in storage.get("steps") or [] if isinstance(s, dict)]),
             ("storage classes", storage.get("storage_classes")),
-        ]
-        lines.extend(render_table(["", ""], rows)[2:])
-        for warning in storage.get("warnings") or []:
-            lines.append("warning: %s" % _cell(warning))
+        ])
     if outputs:
         lines.append("")
         lines.append("Cluster side")

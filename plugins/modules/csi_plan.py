@@ -241,6 +241,7 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils._common import f
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common.problems import fail, fail_if
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import plan as csi_plan
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import reader, sources
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import render as csi_render
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import gitops
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import schema
@@ -270,7 +271,7 @@ def load_upstream(upstream_dir):
         return upstream, problems
     if not os.path.isdir(upstream_dir):
         return upstream, ["upstream_dir: %s is not a directory" % upstream_dir]
-    for key, files in csi_plan.UPSTREAM_FILES.items():
+    for key, files in sources.UPSTREAM_FILES.items():
         paths = [os.path.join(upstream_dir, name) for name in files]
         if not all(os.path.isfile(p) for p in paths):
             continue  # build_plan reports it when the plan needs these files
@@ -300,9 +301,9 @@ def check_paths(params):
 
 def schema_version(kubernetes_version):
     """The bundled schema version to validate with: the newest one not newer than the cluster's minor."""
-    wanted = csi_plan.parse_version(kubernetes_version)
+    wanted = reader.parse_version(kubernetes_version)
     try:
-        available = sorted(set(csi_plan.parse_version(v) for v in schema.kubernetes_validate.utils.all_versions()) - {None})
+        available = sorted(set(reader.parse_version(v) for v in schema.kubernetes_validate.utils.all_versions()) - {None})
     except Exception:  # pylint: disable=broad-except
         available = []
     if wanted is None or not available:

@@ -14,6 +14,8 @@ any release without notice; other collections and playbooks must not import them
 * ``files``: the one way to read a host file and the one safe write path (validate every destination first,
   write atomically, never through a symlink, roll back what this run changed when a later write fails).
 * ``kernel``: the sysctl.d and modules-load.d renderers and the container check.
+* ``mounts``: /proc/self/mountinfo and /proc/swaps parsed from their text.
+* ``mappings``: nested lookups in data of any shape.
 
 Nodes run this code: stdlib only, Python 3.9 syntax, no Ansible imports.
 """

@@ -137,6 +137,17 @@ def check_interface(option, value, problems):
     return value
 
 
+def each_mapping(option, items, problems, what=""):
+    """``(path, item)`` for each item of the list ``items`` that is a mapping, ``path`` being ``option[i]``; any
+    other item is one problem, ``"<option>[i]: must be a mapping<what>"``, and is passed over."""
+    for i, item in enumerate(items):
+        path = "%s[%d]" % (option, i)
+        if isinstance(item, dict):
+            yield path, item
+        else:
+            problems.append("%s: must be a mapping%s" % (path, what))
+
+
 def check_unique(option, values, problems, key=None):
     """Each value (or ``key(value)``) at most once; every duplicate is one problem."""
     seen, reported = set(), set()

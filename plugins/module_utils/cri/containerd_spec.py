@@ -107,18 +107,22 @@ def _directory_problems(spec, version):
     return problems
 
 
-def _runtimes_problems(spec, version):
-    runtimes = spec.get("runtimes") or {}
-    if not isinstance(runtimes, dict):
-        return ["runtimes: must be a dictionary of runtime name to settings"]
+def _entries_problems(spec, option, what, check, version):
+    """Problems of a name -> value option (``runtimes``, ``settings``): its shape, then each entry in name order."""
+    entries = spec.get(option) or {}
+    if not isinstance(entries, dict):
+        return ["%s: must be a dictionary of %s" % (option, what)]
     problems = []
-    for name in sorted(runtimes, key=str):
-        p = cr.runtime_name_problem(name)
-        if p:
-            problems.append(p)
-            continue
-        problems.extend(cr.runtime_problems(name, runtimes[name], version))
+    for name in sorted(entries, key=str):
+        problems.extend(check(name, entries[name], version))
     return problems
+
+
+def _one_runtime_problems(name, value, version):
+    p = cr.runtime_name_problem(name)
+    if p:
+        return [p]
+    return cr.runtime_problems(name, value, version)
 
 
 def _release_problems(name, version):
@@ -163,16 +167,6 @@ def _credential_setting(name, value):
     return name == "cri.registry.auths" or name.startswith("cri.registry.auths.")
 
 
-def _settings_problems(spec, version):
-    settings = spec.get("settings") or {}
-    if not isinstance(settings, dict):
-        return ["settings: must be a dictionary of setting name to value"]
-    problems = []
-    for name in sorted(settings, key=str):
-        problems.extend(_one_setting_problems(name, settings[name], version))
-    return problems
-
-
 def validate_spec(spec, version=None):
     """All problems of a desired state (already type-converted by the argument spec).
 
@@ -186,8 +180,8 @@ def validate_spec(spec, version=None):
             problems.append("containerd_version: " + p)
     problems.extend(_scalar_problems(spec))
     problems.extend(_directory_problems(spec, version))
-    problems.extend(_runtimes_problems(spec, version))
-    problems.extend(_settings_problems(spec, version))
+    problems.extend(_entries_problems(spec, "runtimes", "runtime name to settings", _one_runtime_problems, version))
+    problems.extend(_entries_problems(spec, "settings", "setting name to value", _one_setting_problems, version))
     problems.extend(_registry_auth_problems(spec))
     return problems
 

@@ -313,13 +313,18 @@ def _decode_sandbox_status(data):
     return status
 
 
-def decode_pod_sandbox_status_response(data):
-    """runtime.v1.PodSandboxStatusResponse: the status (IP, state, namespaces) and the verbose info map."""
-    out = _fields(data, {1: ("status", _decode_sandbox_status), 2: ("info[]", _map_entry)})
+def _status_response(data, decode_status):
+    """A CRI *StatusResponse: field 1 the status (decoded, empty when absent), field 2 the verbose info map."""
+    out = _fields(data, {1: ("status", decode_status), 2: ("info[]", _map_entry)})
     out["info"] = _map(out["info"])
     if out["status"] is None:
-        out["status"] = _decode_sandbox_status(b"")
+        out["status"] = decode_status(b"")
     return out
+
+
+def decode_pod_sandbox_status_response(data):
+    """runtime.v1.PodSandboxStatusResponse: the status (IP, state, namespaces) and the verbose info map."""
+    return _status_response(data, _decode_sandbox_status)
 
 
 # ---------------------------------------------------------------------------
@@ -370,11 +375,8 @@ def _decode_container_status(data):
 
 
 def decode_container_status_response(data):
-    out = _fields(data, {1: ("status", _decode_container_status), 2: ("info[]", _map_entry)})
-    out["info"] = _map(out["info"])
-    if out["status"] is None:
-        out["status"] = _decode_container_status(b"")
-    return out
+    """runtime.v1.ContainerStatusResponse: the status (state, exit code, image) and the verbose info map."""
+    return _status_response(data, _decode_container_status)
 
 
 Rpc = namedtuple("Rpc", "method encode decode")

@@ -22,6 +22,8 @@ __metaclass__ = type
 import re
 import struct
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import mounts
+
 GIB = 1024 ** 3
 # ceph-volume's "Insufficient space (<5GB)": int(sys_api['size']) < 5368709120, i.e. 5 GiB in bytes.
 MIN_OSD_SIZE = 5 * GIB
@@ -195,12 +197,8 @@ def parse_blkid_export(text):
     return [values[key] for key in ("TYPE", "PTTYPE") if values.get(key)]
 
 
-_OCTAL = re.compile(r"\\([0-7]{3})")
-
-
-def unescape_mount_path(path):
-    """Undo the octal escapes (``\\040`` for a space, ...) used in /proc/self/mountinfo and /proc/swaps."""
-    return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), path)
+unescape_mount_path = mounts.unescape_mount_path
+parse_swaps = mounts.swap_paths
 
 
 def parse_mountinfo(text):
@@ -208,33 +206,16 @@ def parse_mountinfo(text):
 
     Returns ``{key: [mountpoint, ...]}``; a malformed line is ignored.
     """
-    mounts = {}
-    for line in (text or "").splitlines():
-        fields = line.split()
-        if len(fields) < 7 or "-" not in fields[6:]:
-            continue
-        sep = fields.index("-", 6)
-        devnum = fields[2]
-        mountpoint = unescape_mount_path(fields[4])
-        source = fields[sep + 2] if len(fields) > sep + 2 else ""
+    found = {}
+    for devnum, mountpoint, _fstype, source in mounts.mountinfo_entries(text):
         keys = [devnum]
         if source.startswith("/dev/"):
             keys.append(unescape_mount_path(source))
         for key in keys:
-            points = mounts.setdefault(key, [])
+            points = found.setdefault(key, [])
             if mountpoint not in points:
                 points.append(mountpoint)
-    return mounts
-
-
-def parse_swaps(text):
-    """Return the device/file paths listed in /proc/swaps."""
-    paths = []
-    for line in (text or "").splitlines()[1:]:
-        fields = line.split()
-        if fields:
-            paths.append(unescape_mount_path(fields[0]))
-    return paths
+    return found
 
 
 def device_type(name, is_dm=False, is_md=False):

@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.kubelayer.runtime.plugins.module_utils._common import booleans, kernel, validate
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import booleans, kernel, mounts, validate
 
 DRIVERS = ("rook-ceph", "quobyte", "nfs", "local-path", "longhorn", "storageos")
 
@@ -335,15 +335,7 @@ def service_actions(desired, observed, in_container):
 
 def parse_mount_types(mountinfo_text):
     """Mount point -> filesystem type from /proc/self/mountinfo text (last mount wins)."""
-    points = {}
-    for line in (mountinfo_text or "").splitlines():
-        fields = line.split()
-        if len(fields) < 7 or "-" not in fields[6:]:
-            continue
-        sep = fields.index("-", 6)
-        if len(fields) > sep + 1:
-            points[re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])] = fields[sep + 1]
-    return points
+    return dict((point, fstype) for _dev, point, fstype, _src in mounts.mountinfo_entries(mountinfo_text) if fstype)
 
 
 def quobyte_errors(required_mounts, mount_types):

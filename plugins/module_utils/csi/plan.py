@@ -23,7 +23,7 @@ Input problems are all collected and raised together as ``PlanError`` (``.proble
 input, however malformed, gives either a plan or a ``PlanError``, never another exception.
 
 ``upstream`` carries the already parsed upstream manifests (``{key: [objects]}`` with the keys of
-``UPSTREAM_FILES``); reading files is the caller's job. Upstream objects are deep-copied before
+``sources.UPSTREAM_FILES``); reading files is the caller's job. Upstream objects are deep-copied before
 they are patched.
 """
 
@@ -34,35 +34,8 @@ __metaclass__ = type
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import snapshot as snapshots
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import drivers as driver_modules
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.drivers import common
-from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.drivers import (
-    longhorn, nfs, quobyte, rook_ceph)
-from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import reader, sources
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import reader
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.reader import STRING_TYPES, Reader, get
-
-# the names this module had before the split, for its callers
-parse_version = reader.parse_version
-deep_merge = reader.deep_merge
-EXTERNAL_SNAPSHOTTER_VERSION = sources.EXTERNAL_SNAPSHOTTER_VERSION
-LOCAL_PATH_VERSION = sources.LOCAL_PATH_VERSION
-UPSTREAM_FILES = sources.UPSTREAM_FILES
-UPSTREAM_URLS = sources.UPSTREAM_URLS
-
-DRIVERS = driver_modules.NAMES
-SNAPSHOT_API = common.SNAPSHOT_API
-DEFAULT_SC_ANNOTATION = common.DEFAULT_SC_ANNOTATION
-DEFAULT_VSC_ANNOTATION = common.DEFAULT_VSC_ANNOTATION
-MANAGED_BY = common.MANAGED_BY
-SNAPSHOT_MODES = snapshots.SNAPSHOT_MODES
-
-# Chart coordinates (pinned in the driver modules; each overridable per driver with ``version``/``repo``).
-ROOK_REPO, ROOK_VERSION = rook_ceph.REPO, rook_ceph.VERSION
-CEPH_CSI_REPO, CEPH_CSI_DRIVERS_VERSION = rook_ceph.CEPH_CSI_REPO, rook_ceph.CEPH_CSI_DRIVERS_VERSION
-QUOBYTE_REPO, QUOBYTE_VERSION = quobyte.REPO, quobyte.VERSION
-NFS_REPO, NFS_VERSION = nfs.REPO, nfs.VERSION
-LONGHORN_REPO, LONGHORN_VERSION = longhorn.REPO, longhorn.VERSION
-
-# minimum Kubernetes version per driver (reference matrix)
-MIN_KUBERNETES = dict((m.NAME, m.MIN_KUBERNETES) for m in driver_modules.MODULES if m.MIN_KUBERNETES)
 
 
 class PlanError(ValueError):
@@ -93,7 +66,7 @@ def _build_plan(drivers, snapshot, upstream, kubernetes_version):
     settings = snapshots.settings(snapshot, problems)
     k8s = None
     if kubernetes_version is not None:
-        k8s = parse_version(kubernetes_version)
+        k8s = reader.parse_version(kubernetes_version)
         if k8s is None:
             problems.append("kubernetes_version: %r is not a version (e.g. 1.34.0)" % (kubernetes_version,))
     if upstream is not None and not isinstance(upstream, dict):
@@ -122,24 +95,25 @@ def _plan_drivers(drivers, k8s, kubernetes_version, upstream, problems, warnings
             problems.append("%s: must be a mapping with a name, got %s" % (where, type(entry).__name__))
             continue
         name = entry.get("name")
-        if not isinstance(name, STRING_TYPES) or name not in DRIVERS:
-            problems.append("%s.name: unknown driver %r; known drivers: %s" % (where, name, ", ".join(DRIVERS)))
+        if not isinstance(name, STRING_TYPES) or name not in driver_modules.NAMES:
+            problems.append("%s.name: unknown driver %r; known drivers: %s"
+                            % (where, name, ", ".join(driver_modules.NAMES)))
             continue
         where = "drivers[%d] (%s)" % (index, name)
         if name in seen:
             problems.append("%s: driver %s is listed more than once" % (where, name))
             continue
         seen.add(name)
-        reader = Reader(entry, where, problems)
+        entry_reader = Reader(entry, where, problems)
         minimum = driver_modules.BY_NAME[name].MIN_KUBERNETES
         if k8s is not None and minimum is not None and k8s[:2] < minimum:
             problems.append("%s: needs Kubernetes >= %s, kubernetes_version is %s" % (
                 where, ".".join(str(p) for p in minimum), kubernetes_version))
-        if name != "storageos" and reader.flag("install", True) is False:
+        if name != "storageos" and entry_reader.flag("install", True) is False:
             driver_plans.append(common.DriverPlan(name))
             warnings.append("%s: install: false, nothing is installed or created for this driver" % where)
             continue
-        driver_plan = driver_modules.BY_NAME[name].plan(reader, problems, upstream)
+        driver_plan = driver_modules.BY_NAME[name].plan(entry_reader, problems, upstream)
         driver_plans.append(driver_plan)
         warnings.extend(driver_plan.warnings)
     return driver_plans
@@ -148,11 +122,11 @@ def _plan_drivers(drivers, k8s, kubernetes_version, upstream, problems, warnings
 def _class_records(driver_plans):
     """(name, default, owner) of every StorageClass and (name, driver, default, owner) of every
     VolumeSnapshotClass, those the plan creates and those a chart creates itself."""
-    sc_records = [(get(sc, "metadata", "name"), get(sc, "metadata", "annotations", DEFAULT_SC_ANNOTATION) == "true",
+    sc_records = [(get(sc, "metadata", "name"), get(sc, "metadata", "annotations", common.DEFAULT_SC_ANNOTATION) == "true",
                    p.name) for p in driver_plans for sc in p.storage_classes]
     sc_records += [(name, default, "%s chart" % p.name) for p in driver_plans for name, default in p.chart_classes]
     vsc_records = [(get(v, "metadata", "name"), v.get("driver"),
-                    get(v, "metadata", "annotations", DEFAULT_VSC_ANNOTATION) == "true", p.name)
+                    get(v, "metadata", "annotations", common.DEFAULT_VSC_ANNOTATION) == "true", p.name)
                    for p in driver_plans for v in p.snapshot_classes]
     vsc_records += [(name, drv, default, "%s chart" % p.name)
                     for p in driver_plans for name, drv, default in p.chart_snapshot_classes]

@@ -16,11 +16,15 @@ import copy
 import math
 import re
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import mappings
+
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$")
 
 STRING_TYPES = (str,)
+# the planners' nested lookup
+get = mappings.get
 
 
 def parse_version(text):
@@ -44,16 +48,6 @@ def deep_merge(base, override):
         else:
             out[key] = copy.deepcopy(value)
     return out
-
-
-def get(mapping, *path):
-    """Nested lookup that tolerates any shape; ``None`` when absent."""
-    cur = mapping
-    for key in path:
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(key)
-    return cur
 
 
 def truthy(value):

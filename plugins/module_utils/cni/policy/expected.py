@@ -97,39 +97,56 @@ def _apply_cluster(rules, pod, address, ns_labels, base):
     return conns.union(allowed, conns.intersect(remaining, base))
 
 
-def _egress(normal, src, dst, ns_labels, index):
-    spec = normal["namespaces"].get(src["namespace"])
-    if spec is None or not spec["egress"]:
+def _egress_base(normal, spec, src, dst, index):
+    """What an egress-isolated namespace lets ``src`` send to ``dst``: its flows, DNS, the API server."""
+    base = index.flows(src, dst)
+    cluster = normal["cluster"]
+    dns = cluster["dns"]
+    if dns and (("address" in dst and dns.get("address") and ipaddress.ip_address(dst["address"])
+                 == ipaddress.ip_address(dns["address"]))
+                or ("address" not in dst and dst["namespace"] == dns["namespace"]
+                    and selectors.matches(dns["podSelector"], dst["labels"]))):
+        base = conns.union(base, conns.from_ports(dns["ports"]))
+    if spec["api_server"] and "address" in dst and any(
+            address_in(dst["address"], {"cidr": c}) for c in cluster["api_server"]["cidrs"]):
+        base = conns.union(base, conns.from_ports(cluster["api_server"]["ports"]))
+    return base
+
+
+def _ingress_base(normal, spec, src, dst, index):
+    """What an ingress-isolated namespace lets ``dst`` receive from ``src``: its flows, the kubelet probes."""
+    del spec
+    base = index.flows(src, dst)
+    probes = normal["cluster"]["probes"]
+    if probes and "address" in src and any(address_in(src["address"], {"cidr": c}) for c in probes["cidrs"]):
+        base = conns.union(base, conns.from_ports(probes["ports"]))
+    return base
+
+
+_BASES = {"egress": _egress_base, "ingress": _ingress_base}
+
+
+def _direction(direction, normal, src, dst, ns_labels, index):
+    """The connections from ``src`` to ``dst`` one side allows: ``egress`` the sender's, ``ingress`` the
+    receiver's; everything when its namespace is not isolated that way, then the cluster-wide rules for an
+    address peer."""
+    local, peer = (src, dst) if direction == "egress" else (dst, src)
+    spec = normal["namespaces"].get(local["namespace"])
+    if spec is None or not spec[direction]:
         base = dict(conns.ALL)
     else:
-        base = index.flows(src, dst)
-        cluster = normal["cluster"]
-        dns = cluster["dns"]
-        if dns and (("address" in dst and dns.get("address") and ipaddress.ip_address(dst["address"])
-                     == ipaddress.ip_address(dns["address"]))
-                    or ("address" not in dst and dst["namespace"] == dns["namespace"]
-                        and selectors.matches(dns["podSelector"], dst["labels"]))):
-            base = conns.union(base, conns.from_ports(dns["ports"]))
-        if spec["api_server"] and "address" in dst and any(
-                address_in(dst["address"], {"cidr": c}) for c in cluster["api_server"]["cidrs"]):
-            base = conns.union(base, conns.from_ports(cluster["api_server"]["ports"]))
-    if "address" in dst:
-        return _apply_cluster(_cluster_rules(normal, "egress"), src, dst, ns_labels, base)
+        base = _BASES[direction](normal, spec, src, dst, index)
+    if "address" in peer:
+        return _apply_cluster(_cluster_rules(normal, direction), local, peer, ns_labels, base)
     return base
+
+
+def _egress(normal, src, dst, ns_labels, index):
+    return _direction("egress", normal, src, dst, ns_labels, index)
 
 
 def _ingress(normal, src, dst, ns_labels, index):
-    spec = normal["namespaces"].get(dst["namespace"])
-    if spec is None or not spec["ingress"]:
-        base = dict(conns.ALL)
-    else:
-        base = index.flows(src, dst)
-        probes = normal["cluster"]["probes"]
-        if probes and "address" in src and any(address_in(src["address"], {"cidr": c}) for c in probes["cidrs"]):
-            base = conns.union(base, conns.from_ports(probes["ports"]))
-    if "address" in src:
-        return _apply_cluster(_cluster_rules(normal, "ingress"), dst, src, ns_labels, base)
-    return base
+    return _direction("ingress", normal, src, dst, ns_labels, index)
 
 
 def expected(normal, eps):

@@ -27,6 +27,7 @@ import copy
 import ipaddress
 import re
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.policy import selectors
 
 PROFILES = {"isolated": (True, True), "isolated-ingress": (True, False),
@@ -66,11 +67,7 @@ def check_ports(ports, path):
     if not isinstance(ports, list):
         return ["%s: must be a list of {protocol, port, endPort}" % path]
     problems = []
-    for i, item in enumerate(ports):
-        sub = "%s[%d]" % (path, i)
-        if not isinstance(item, dict):
-            problems.append("%s: must be a mapping with protocol, port, endPort" % sub)
-            continue
+    for sub, item in validate.each_mapping(path, ports, problems, " with protocol, port, endPort"):
         problems.extend(_unknown(item, ("protocol", "port", "endPort"), sub))
         if item.get("protocol", "TCP") not in PROTOCOLS:
             problems.append("%s.protocol: %r is not one of %s" % (sub, item.get("protocol"), ", ".join(PROTOCOLS)))
@@ -183,11 +180,7 @@ def _check_flows(intent, path):
         return ["%s: must be a list of {name, from, to, ports}" % path]
     problems = []
     seen = set()
-    for i, flow in enumerate(flows):
-        sub = "%s[%d]" % (path, i)
-        if not isinstance(flow, dict):
-            problems.append("%s: must be a mapping with name, from, to, ports" % sub)
-            continue
+    for sub, flow in validate.each_mapping(path, flows, problems, " with name, from, to, ports"):
         problems.extend(_unknown(flow, ("name", "from", "to", "ports"), sub))
         problems.extend(_name(flow.get("name"), sub + ".name", max_len=40))
         if flow.get("name") in seen:
@@ -215,11 +208,7 @@ def _check_rules(rules, path):
     if not isinstance(rules, list):
         return ["%s: must be a list of {name, action, to or from, ports}" % path]
     problems = []
-    for i, rule in enumerate(rules):
-        sub = "%s[%d]" % (path, i)
-        if not isinstance(rule, dict):
-            problems.append("%s: must be a mapping" % sub)
-            continue
+    for sub, rule in validate.each_mapping(path, rules, problems):
         problems.extend(_unknown(rule, ("name", "action", "to", "from", "ports"), sub))
         problems.extend(_name(rule.get("name"), sub + ".name", max_len=40))
         if rule.get("action") not in ("Allow", "Deny"):

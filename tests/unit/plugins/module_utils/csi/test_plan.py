@@ -8,6 +8,10 @@ from kubelayer_paths import upstream_dir
 import pytest
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import plan as P
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.drivers import common
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import reader
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.drivers import rook_ceph
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import sources
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s.gitops import load_documents
 
 
@@ -16,7 +20,7 @@ UPSTREAM_DIR = upstream_dir()
 
 def load_upstream():
     out = {}
-    for key, files in P.UPSTREAM_FILES.items():
+    for key, files in sources.UPSTREAM_FILES.items():
         docs = []
         for name in files:
             with open(os.path.join(UPSTREAM_DIR, name)) as handle:
@@ -75,7 +79,7 @@ def test_full_plan_order(upstream):
     # nobody asked for a default: none is set, and the plan says so
     assert plan["default_storage_class"] is None
     assert any("no default StorageClass" in w for w in plan["warnings"])
-    assert all(o["metadata"]["annotations"][P.DEFAULT_SC_ANNOTATION] == "false"
+    assert all(o["metadata"]["annotations"][common.DEFAULT_SC_ANNOTATION] == "false"
                for o in objects_of(plan, "StorageClass"))
 
 
@@ -103,9 +107,9 @@ def test_rook_three_releases_in_order_with_prefixed_drivers(upstream):
                         upstream=upstream)
     helm = [s for s in plan["steps"] if s["kind"] == "helm"]
     assert [(s["name"], s["chart"], s["namespace"], s["repo"], s["version"]) for s in helm] == [
-        ("rook-ceph", "rook-ceph", "storage-op", P.ROOK_REPO, "v1.20.6"),
-        ("ceph-csi-drivers", "ceph-csi-drivers", "storage-op", P.CEPH_CSI_REPO, "1.0.4"),
-        ("rook-ceph-cluster", "rook-ceph-cluster", "storage", P.ROOK_REPO, "v1.20.6"),
+        ("rook-ceph", "rook-ceph", "storage-op", rook_ceph.REPO, "v1.20.6"),
+        ("ceph-csi-drivers", "ceph-csi-drivers", "storage-op", rook_ceph.CEPH_CSI_REPO, "1.0.4"),
+        ("rook-ceph-cluster", "rook-ceph-cluster", "storage", rook_ceph.REPO, "v1.20.6"),
     ]
     drivers = helm[1]["values"]["drivers"]
     assert drivers["rbd"]["name"] == "storage-op.rbd.csi.ceph.com"
@@ -174,7 +178,7 @@ def test_nfs_default_class_carries_server_and_share(upstream):
     assert sc["provisioner"] == "nfs.csi.k8s.io"
     assert sc["parameters"] == {"server": "nfs1.example.com", "share": "/export/k8s", "subDir": "x"}
     assert sc["mountOptions"] == ["nfsvers=4.1"]
-    assert sc["metadata"]["annotations"][P.DEFAULT_SC_ANNOTATION] == "true"
+    assert sc["metadata"]["annotations"][common.DEFAULT_SC_ANNOTATION] == "true"
 
 
 def test_quobyte_and_longhorn_values(upstream):
@@ -218,7 +222,7 @@ def test_local_path_patched_structurally(upstream):
     assert sc["provisioner"] == "rancher.io/local-path"
     assert sc["reclaimPolicy"] == "Retain"
     assert sc["volumeBindingMode"] == "WaitForFirstConsumer"
-    assert sc["metadata"]["annotations"][P.DEFAULT_SC_ANNOTATION] == "true"
+    assert sc["metadata"]["annotations"][common.DEFAULT_SC_ANNOTATION] == "true"
     assert plan["node_requirements"]["local-path"]["directories"] == ["/srv/lp", "/data1"]
     assert [s["phase"] for s in plan["steps"]] == ["driver", "classes"]
 
@@ -333,7 +337,7 @@ def test_minimum_kubernetes_version(upstream):
 def test_missing_upstream_files_name_the_source():
     problems = refused([LOCAL])
     assert len(problems) == 3
-    assert any("local-path-provisioner v0.0.37 manifest is not available" in p and P.UPSTREAM_URLS["local_path"] in p
+    assert any("local-path-provisioner v0.0.37 manifest is not available" in p and sources.UPSTREAM_URLS["local_path"] in p
                for p in problems)
     assert any(p.startswith("snapshot.crds: managed") for p in problems)
     assert any(p.startswith("snapshot.controller: managed") for p in problems)
@@ -348,7 +352,7 @@ def test_install_false_plans_nothing_for_the_driver(upstream):
 
 def test_deep_merge_semantics():
     base = {"a": {"b": 1, "c": [1, 2]}, "d": 1}
-    merged = P.deep_merge(base, {"a": {"c": [3], "e": 2}, "f": None})
+    merged = reader.deep_merge(base, {"a": {"c": [3], "e": 2}, "f": None})
     assert merged == {"a": {"b": 1, "c": [3], "e": 2}, "d": 1, "f": None}
     assert base == {"a": {"b": 1, "c": [1, 2]}, "d": 1}
 
@@ -356,4 +360,4 @@ def test_deep_merge_semantics():
 @pytest.mark.parametrize("text,expected", [("v1.20.6", (1, 20, 6)), ("1.34", (1, 34, 0)), ("4.13.4", (4, 13, 4)),
                                            ("1.34.0-rc.1", (1, 34, 0)), ("latest", None), (True, None), (None, None)])
 def test_parse_version(text, expected):
-    assert P.parse_version(text) == expected
+    assert reader.parse_version(text) == expected

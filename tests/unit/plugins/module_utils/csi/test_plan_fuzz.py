@@ -9,6 +9,9 @@ from hypothesis import strategies as st
 from hypothesis_budget import examples
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import plan as P
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.drivers import common
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import drivers
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import sources
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import render as R
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -25,7 +28,7 @@ KEYS = ["name", "install", "namespace", "version", "repo", "values", "storage_cl
         "healthy_states", "replicas", "cluster_values", "operator_values", "drivers_values", "registry", "api_url",
         "server", "share", "path", "node_path_map", "image", "debug", "data_path", "mon_count",
         "data_dir_host_path", "cephfs_client_type", "use_k8s_namespace_as_tenant", "provisioner"]
-NAMES = st.sampled_from(list(P.DRIVERS) + ["ceph", "", "NFS"])
+NAMES = st.sampled_from(list(drivers.NAMES) + ["ceph", "", "NFS"])
 CLASS_NAMES = st.sampled_from(["a", "b", "local-path", "ceph-block", "longhorn", "nfs-csi", "Bad_Name", ""])
 
 class_spec = st.fixed_dictionaries({"name": CLASS_NAMES}, optional={
@@ -64,7 +67,7 @@ def check(drivers, snapshot_arg, version, upstream):
     assert [order[p] for p in phases] == sorted(order[p] for p in phases)
     classes = [o for s in plan["steps"] if s["phase"] == "classes" for o in s["objects"]]
     defaults = [o for o in classes if o["kind"] == "StorageClass"
-                and o["metadata"]["annotations"][P.DEFAULT_SC_ANNOTATION] == "true"]
+                and o["metadata"]["annotations"][common.DEFAULT_SC_ANNOTATION] == "true"]
     assert len(defaults) <= 1
     names = [o["metadata"]["name"] for o in classes if o["kind"] == "StorageClass"]
     assert len(names) == len(set(names))
@@ -88,7 +91,7 @@ def test_never_a_traceback(drivers, snapshot_arg, version, with_upstream):
 @settings(max_examples=examples(150), deadline=None)
 @given(drivers=st.lists(st.dictionaries(st.sampled_from(KEYS), json_any, max_size=6), max_size=3),
        upstream=st.one_of(st.just(UPSTREAM), json_any,
-                          st.dictionaries(st.sampled_from(list(P.UPSTREAM_FILES)), json_any)))
+                          st.dictionaries(st.sampled_from(list(sources.UPSTREAM_FILES)), json_any)))
 def test_arbitrary_values_and_upstream_shapes(drivers, upstream):
     check(drivers, None, None, upstream)
 

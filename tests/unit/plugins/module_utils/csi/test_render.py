@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import plan as P
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import reader
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import render as R
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s.schema import validate_objects
 
@@ -159,9 +160,9 @@ def test_module_schema_version(wanted):
 
     from ansible_collections.kubelayer.runtime.plugins.modules import csi_plan as module_file
 
-    available = sorted(set(P.parse_version(v) for v in kubernetes_validate.utils.all_versions()))
-    used = P.parse_version(module_file.schema_version(wanted))
+    available = sorted(set(reader.parse_version(v) for v in kubernetes_validate.utils.all_versions()))
+    used = reader.parse_version(module_file.schema_version(wanted))
     assert used in available
-    older = [v for v in available if v[:2] <= P.parse_version(wanted)[:2]]
+    older = [v for v in available if v[:2] <= reader.parse_version(wanted)[:2]]
     assert used == (older[-1] if older else available[0])
     assert module_file.schema_version("1.31") == "1.31.0"  # every kubernetes-validate since 1.31 ships it
