@@ -46,18 +46,8 @@ options:
       - Also ask C(blkid -p) (low-level, read-only probing) for signatures when the command exists.
     type: bool
     default: true
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-    support: none
-    details: The module never changes anything.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - kubelayer.runtime.attributes.info
 notes:
   - Needs root to read the devices' leading bytes; a device that cannot be read is reported with that reason.
   - In a container, only the device nodes present in C(/dev) when the container started can be probed.

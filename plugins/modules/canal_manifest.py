@@ -78,14 +78,6 @@ options:
   canal_iface_regex:
     description: Regular expression for the interface flannel uses (adds C(canal_iface_regex) and C(FLANNELD_IFACE_REGEX)).
     type: str
-  validate:
-    description: Validate every object against the Kubernetes and CRD schemas before writing.
-    type: bool
-    default: true
-  k8s_version:
-    description: Kubernetes version whose schemas are used for validation.
-    type: str
-    default: 1.34.0
   validate_certs:
     description: Verify TLS certificates when downloading O(src).
     type: bool
@@ -96,6 +88,7 @@ options:
     default: 30
 extends_documentation_fragment:
   - kubelayer.runtime.attributes
+  - kubelayer.runtime.k8s_schema
 requirements:
   - PyYAML (controller)
   - kubernetes-validate and jsonschema (controller, for O(validate=true))
@@ -283,6 +276,7 @@ def write_tree(module, dest, tree):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            schema.argument_spec(),
             src=dict(type="str", required=True),
             checksum=dict(type="str", aliases=["sha256"], no_log=False),
             dest=dict(type="path", required=True),
@@ -292,19 +286,14 @@ def main():
             flannel_extra_args=dict(type="list", elements="str", default=[]),
             canal_iface=dict(type="str"),
             canal_iface_regex=dict(type="str"),
-            validate=dict(type="bool", default=True),
-            k8s_version=dict(type="str", default=schema.DEFAULT_K8S_VERSION),
             validate_certs=dict(type="bool", default=True),
             timeout=dict(type="int", default=30),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    if not gitops.HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=to_native(gitops.YAML_IMPORT_ERROR))
-    if p["validate"] and not schema.HAS_SCHEMA_LIBS:
-        module.fail_json(msg=missing_required_lib("kubernetes-validate and jsonschema"),
-                         exception=to_native(schema.SCHEMA_IMPORT_ERROR))
+    for library, error in schema.missing_libraries(p["validate"]):
+        module.fail_json(msg=missing_required_lib(library), exception=to_native(error))
 
     expected, plan, options = check_options(module, p)
     raw = read_source(module, p["src"])

@@ -90,18 +90,11 @@ options:
         does not are removed; other files are left alone. Helm values files are written with mode C(0600),
         other files C(0644).
     type: path
+extends_documentation_fragment:
+  - kubelayer.runtime.attributes
 attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-    support: full
     details: One before/after diff per rendered file that changes.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 notes:
   - The module runs on the controller; delegate it to C(localhost) and run it once (C(run_once)).
 seealso:
@@ -375,11 +368,8 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    if not gitops.HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=str(gitops.YAML_IMPORT_ERROR))
-    if params["validate"] and not schema.HAS_SCHEMA_LIBS:
-        module.fail_json(msg=missing_required_lib("kubernetes-validate and jsonschema"),
-                         exception=str(schema.SCHEMA_IMPORT_ERROR))
+    for library, error in schema.missing_libraries(params["validate"]):
+        module.fail_json(msg=missing_required_lib(library), exception=str(error))
 
     problems = check_paths(params)
     fail_if(module, "csi_plan", problems)

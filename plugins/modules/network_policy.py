@@ -73,20 +73,13 @@ options:
     type: list
     elements: path
     default: []
-  validate:
-    description: Validate every object against the Kubernetes and CRD schemas before writing.
-    type: bool
-    default: true
-  k8s_version:
-    description: Kubernetes version whose schemas are used for validation.
-    type: str
-    default: 1.34.0
   graph:
     description: Render the graph as SVG with Graphviz C(dot) when it is installed (warns when it is not).
     type: bool
     default: true
 extends_documentation_fragment:
   - kubelayer.runtime.attributes
+  - kubelayer.runtime.k8s_schema
 requirements:
   - PyYAML, kubernetes-validate, jsonschema (controller)
   - network-config-analyzer 2.1.0 (controller, for O(prove=true))
@@ -250,6 +243,7 @@ def _sync(module, dest, wanted):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            schema.argument_spec(),
             intent=dict(type="dict", required=True),
             isolate_namespaces=dict(type="list", elements="str", default=[]),
             dns_address=dict(type="str"),
@@ -259,18 +253,13 @@ def main():
             analyzer=dict(type="path"),
             explain_limit=dict(type="int", default=5),
             crds=dict(type="list", elements="path", default=[]),
-            validate=dict(type="bool", default=True),
-            k8s_version=dict(type="str", default="1.34.0"),
             graph=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    if not gitops.HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=to_native(gitops.YAML_IMPORT_ERROR))
-    if p["validate"] and not schema.HAS_SCHEMA_LIBS:
-        module.fail_json(msg=missing_required_lib("kubernetes-validate and jsonschema"),
-                         exception=to_native(schema.SCHEMA_IMPORT_ERROR))
+    for library, error in schema.missing_libraries(p["validate"]):
+        module.fail_json(msg=missing_required_lib(library), exception=to_native(error))
     dest = p["dest"]
     if os.path.exists(dest) and not os.path.isdir(dest):
         _fail(module, ["dest: %s exists and is not a directory" % dest])

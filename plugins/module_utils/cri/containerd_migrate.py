@@ -138,7 +138,7 @@ def _move(doc, src, dst, problems, warnings, where="path"):
     if existing is None:
         parent = td.ensure_table(doc, dst[:-1], problems, where)
         if parent is not None:
-            parent[dst[-1]] = td.to_inline(td.plain(item)) if td.is_inline(parent) else item
+            parent[dst[-1]] = td.to_toml(td.plain(item), inline=True) if td.is_inline(parent) else item
         return
     if td.is_table(existing) and td.is_table(item):
         for k in list(item.keys()):

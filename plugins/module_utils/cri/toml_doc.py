@@ -76,27 +76,18 @@ def ensure_table(doc, path, problems, where):
     return node
 
 
-def to_toml(value):
-    """Plain python -> tomlkit item: dicts as tables, lists (of dicts too) as arrays of inline values."""
+def to_toml(value, inline=False):
+    """Plain python -> tomlkit item: dicts as tables (inline tables when ``inline``, as everything inside an
+    array or an inline table must be), lists as arrays."""
     if isinstance(value, dict):
-        table = tomlkit.table()
+        table = tomlkit.inline_table() if inline else tomlkit.table()
         for k, v in value.items():
-            table[k] = to_toml(v)
-        return table
-    return to_inline(value)
-
-
-def to_inline(value):
-    """Plain python -> tomlkit item that fits inside an inline table or array."""
-    if isinstance(value, dict):
-        table = tomlkit.inline_table()
-        for k, x in value.items():
-            table[k] = to_inline(x)
+            table[k] = to_toml(v, inline)
         return table
     if isinstance(value, (list, tuple)):
         arr = tomlkit.array()
         for v in value:
-            arr.append(to_inline(v))
+            arr.append(to_toml(v, inline=True))
         return arr
     return value
 
@@ -120,7 +111,7 @@ def set_value(doc, path, value, problems, where):
     if key in parent and same_value(parent[key], value):
         return
     fresh = key not in parent
-    parent[key] = to_inline(value) if is_inline(parent) else to_toml(value)
+    parent[key] = to_toml(value, inline=is_inline(parent))
     if fresh:
         _match_indent(parent, key)
 

@@ -44,6 +44,8 @@ except ImportError as _exc:  # pragma: no cover - exercised by ansible-test impo
     HAS_SCHEMA_LIBS = False
     SCHEMA_IMPORT_ERROR = _exc
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import gitops
+
 
 class MissingSchemaLibrary(RuntimeError):
     """kubernetes-validate or jsonschema is not installed on the controller."""
@@ -164,6 +166,26 @@ CLUSTER_SCOPED_CORE_KINDS = frozenset([
     "MutatingWebhookConfiguration", "APIService", "VolumeAttachment", "RuntimeClass", "Node",
     "IngressClass", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
 ])
+
+
+def argument_spec():
+    """The options of every module that validates the manifests it writes (doc fragment
+    kubelayer.runtime.k8s_schema), a fresh copy for each module."""
+    return dict(
+        validate=dict(type="bool", default=True),
+        k8s_version=dict(type="str", default=DEFAULT_K8S_VERSION),
+    )
+
+
+def missing_libraries(validate=True):
+    """The controller libraries a manifest module needs and lacks, as ``[(name, import error)]``: PyYAML always,
+    kubernetes-validate and jsonschema when it validates."""
+    missing = []
+    if not gitops.HAS_YAML:
+        missing.append(("PyYAML", gitops.YAML_IMPORT_ERROR))
+    if validate and not HAS_SCHEMA_LIBS:
+        missing.append(("kubernetes-validate and jsonschema", SCHEMA_IMPORT_ERROR))
+    return missing
 
 
 def validate_objects(objects, crds=(), k8s_version=DEFAULT_K8S_VERSION):

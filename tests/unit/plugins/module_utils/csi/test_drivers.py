@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import drivers, plan as P
+from ansible_collections.kubelayer.runtime.plugins.module_utils.csi import drivers
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.drivers import common
 from ansible_collections.kubelayer.runtime.plugins.module_utils.csi.reader import Reader
 
