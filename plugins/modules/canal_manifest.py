@@ -176,7 +176,7 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.urls import fetch_url
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common import files as host_files
@@ -260,19 +260,6 @@ def patch_source(module, p, raw, plan, options):
                                         for msg in exc.problems])
 
 
-def write_tree(module, dest, tree):
-    """Every owned file of ``dest`` as in ``tree`` (absent when missing from it): checked first, then written."""
-    files = host_files.HostFiles(module.check_mode, prefix=".kubelayer-canal.")
-    for name in OWNED:
-        path = os.path.join(dest, name)
-        if tree.get(name) is None:
-            files.absent("dest", path, root=dest)
-        else:
-            files.file("dest", path, to_bytes(tree[name]), 0o644, root=dest)
-    diffs = host_files.commit_or_fail(module, "canal_manifest", files)
-    return [c.path for c in files.changes], diffs
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -318,7 +305,8 @@ def main():
         tree.pop(gitops.KUSTOMIZATION)
 
     dest = p["dest"]
-    written, diffs = write_tree(module, dest, dict((name, tree.get(name)) for name in OWNED))
+    owned = dict((name, tree.get(name)) for name in OWNED)
+    written, diffs = host_files.sync_owned(module, "canal_manifest", dest, owned, ".kubelayer-canal.")
 
     ds = manifest.find_object(patched, manifest.DAEMONSET)
     result = dict(

@@ -161,10 +161,10 @@ differences:
 import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common import problems as common_problems
-from ansible_collections.kubelayer.runtime.plugins.module_utils._common.files import HostFiles, commit_or_fail, read_text
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common.files import read_text, sync_owned
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.policy import (
     analyzer, calico, compile as policy_compile, intent as policy_intent, matrix, prove as policy_prove, render)
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import gitops, schema
@@ -223,23 +223,6 @@ def _svg(module, dot_text):
     return out
 
 
-def _sync(module, dest, wanted):
-    """Write the wanted files and remove the owned ones not wanted, through the one safe write path."""
-    files = HostFiles(check_mode=module.check_mode, prefix=".kubelayer-netpol.")
-    diffs = []
-    for name in render.OWNED:
-        path = os.path.join(dest, name)
-        if wanted.get(name) is None:
-            change = files.absent("dest", path)
-        else:
-            change = files.file("dest", path, to_bytes(wanted[name]), 0o644)
-        if change is not None:
-            diffs.append({"before_header": path, "after_header": path,
-                          "before": (change.before or b"").decode("utf-8", "replace"), "after": wanted.get(name) or ""})
-    commit_or_fail(module, "network_policy", files)
-    return [c.path for c in files.changes], diffs
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -281,7 +264,8 @@ def main():
     svg = _svg(module, wanted.get(render.DOT_FILE))
     if svg is not None:
         wanted[render.SVG_FILE] = svg
-    written, diffs = _sync(module, dest, wanted)
+    written, diffs = sync_owned(module, "network_policy", dest, dict((name, wanted.get(name)) for name in render.OWNED),
+                                ".kubelayer-netpol.")
     result = dict(
         changed=bool(written), directory=dest, written=written,
         files=[os.path.join(dest, n) for n in (render.NP_FILE, render.GNP_FILE) if n in wanted],

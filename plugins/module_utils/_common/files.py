@@ -406,3 +406,19 @@ def commit_or_fail(module, name, host, **extra):
     except HostFileError as exc:
         fail(module, name, [exc.problem], **extra)
     return [change.diff() for change in host.changes]
+
+
+def sync_owned(module, name, dest, tree, prefix):
+    """Each file of ``tree`` (``{file name: text, or None for absent}``) in the directory ``dest``, mode 0644, through
+    one HostFiles run: every change checked first, then committed (``commit_or_fail``). Returns the paths changed
+    and the diff-mode entries, in the order of ``tree``."""
+    files = HostFiles(module.check_mode, prefix=prefix)
+    for file_name, text in tree.items():
+        path = os.path.join(dest, file_name)
+        if text is None:
+            files.absent("dest", path, root=dest)
+        else:
+            data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
+            files.file("dest", path, data, 0o644, root=dest)
+    diffs = commit_or_fail(module, name, files)
+    return [c.path for c in files.changes], diffs

@@ -243,3 +243,28 @@ def test_commit_or_fail(tmp_path):
         F.commit_or_fail(_Module(), "mod", files, extra=1)
     assert info.value.args[0]["problems"] == ["dest: %s: is a directory, not a regular file" % (tmp_path / "d")]
     assert info.value.args[0]["extra"] == 1 and info.value.args[0]["msg"].startswith("mod: 1 problem:")
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_sync_owned(tmp_path, check_mode):
+    """Each named file as given, None removes it; check mode reports the same and writes nothing."""
+    dest = tmp_path / "out"
+    dest.mkdir()
+    (dest / "old.yaml").write_text("old\n")
+    (dest / "same.yaml").write_text("same\n")
+    (dest / "mine.txt").write_text("not owned\n")
+    module = _Module()
+    module.check_mode = check_mode
+    before = snapshot(str(dest))
+    written, diffs = F.sync_owned(module, "mod", str(dest),
+                                  {"new.yaml": u"new \u00e9\n", "same.yaml": "same\n", "old.yaml": None, "gone": None},
+                                  ".test-")
+    assert written == [str(dest / "new.yaml"), str(dest / "old.yaml")]
+    assert [(d["after_header"], d["before"], d["after"]) for d in diffs] == [
+        (str(dest / "new.yaml"), "", u"new \u00e9\n"), (str(dest / "old.yaml"), "old\n", "")]
+    if check_mode:
+        assert snapshot(str(dest)) == before
+    else:
+        assert sorted(os.listdir(str(dest))) == ["mine.txt", "new.yaml", "same.yaml"]
+        assert (dest / "new.yaml").read_bytes() == u"new \u00e9\n".encode("utf-8")
+        assert stat.S_IMODE(os.stat(str(dest / "new.yaml")).st_mode) == 0o644
