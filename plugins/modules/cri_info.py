@@ -83,6 +83,13 @@ options:
     type: list
     elements: str
     default: []
+  binaries:
+    description:
+      - Absolute paths of programs that must be executable files (for example the runtime binaries of the handlers
+        a role configures, such as V(/usr/bin/crun)); those that are not are returned in RV(binaries_missing).
+    type: list
+    elements: path
+    default: []
 notes:
   - The runtime's verbose info can include its whole configuration; registry credentials set in
     C(config.toml) (C(registry.configs.*.auth)) would appear in RV(config). Keep them in C(hosts.toml)
@@ -207,6 +214,12 @@ cni_plugins_missing:
   type: list
   elements: str
   sample: [loopback]
+binaries_missing:
+  description: Paths of O(binaries) that are not an executable file.
+  returned: always
+  type: list
+  elements: str
+  sample: [/usr/bin/crun]
 crictl_config:
   description: Top-level keys of O(crictl_config_path), empty when the file does not exist.
   returned: always
@@ -317,13 +330,18 @@ def check_options(params):
         validate.check_cni_plugin("cni_plugins[%d]" % index, plugin, problems)
     if params["cni_plugins"]:
         validate.check_path("cni_bin_dir", params["cni_bin_dir"], problems, directory=True)
+    for index, path in enumerate(params["binaries"]):
+        validate.check_path("binaries[%d]" % index, path, problems)
     return problems
 
 
 def missing_cni_plugins(directory, plugins):
     """Plugins that are not an executable file in ``directory``."""
-    return [name for name in plugins
-            if not (os.path.isfile(os.path.join(directory, name)) and os.access(os.path.join(directory, name), os.X_OK))]
+    return [name for name in plugins if not_executable(os.path.join(directory, name))]
+
+
+def not_executable(path):
+    return not (os.path.isfile(path) and os.access(path, os.X_OK))
 
 
 def main():
@@ -339,6 +357,7 @@ def main():
             crictl_config_path=dict(type="path", default="/etc/crictl.yaml"),
             cni_bin_dir=dict(type="path"),
             cni_plugins=dict(type="list", elements="str", default=[]),
+            binaries=dict(type="list", elements="path", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -360,7 +379,8 @@ def main():
     # systemctl first: forking after grpcio has run can hang in grpc's fork handler ("Waiting for thread pool
     # to idle before forking"), so nothing may fork once the gRPC calls started.
     extra = {"crictl_config": crictl_config,
-             "cni_plugins_missing": missing_cni_plugins(params["cni_bin_dir"], params["cni_plugins"])}
+             "cni_plugins_missing": missing_cni_plugins(params["cni_bin_dir"], params["cni_plugins"]),
+             "binaries_missing": [path for path in params["binaries"] if not_executable(path)]}
     if params["service"]:
         extra["service_state"] = service_state(module, params["service"])
     result, available, reason = ask_until_ready(module, method, crictl, params)
