@@ -25,6 +25,7 @@ description:
 author: kubelayer.runtime developers (@kubelayer)
 extends_documentation_fragment:
   - kubelayer.runtime.attributes
+  - kubelayer.runtime.k8s_schema
 options:
   classes:
     description:
@@ -44,16 +45,6 @@ options:
     type: str
     choices: [render, apply-ready]
     default: render
-  validate:
-    description:
-      - Check the objects against the Kubernetes schema (needs kubernetes-validate and jsonschema on the controller).
-    type: bool
-    default: true
-  k8s_version:
-    description:
-      - The Kubernetes version whose schema is used.
-    type: str
-    default: 1.34.0
 requirements:
   - PyYAML, kubernetes-validate and jsonschema on the controller
 seealso:
@@ -127,20 +118,16 @@ def check_options(p):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            schema.argument_spec(),
             classes=dict(type="list", elements="dict", required=True),
             dest=dict(type="path", required=True),
             mode=dict(type="str", choices=["render", "apply-ready"], default="render"),
-            validate=dict(type="bool", default=True),
-            k8s_version=dict(type="str", default=schema.DEFAULT_K8S_VERSION),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    if not gitops.HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=to_native(gitops.YAML_IMPORT_ERROR))
-    if p["validate"] and not schema.HAS_SCHEMA_LIBS:
-        module.fail_json(msg=missing_required_lib("kubernetes-validate and jsonschema"),
-                         exception=to_native(schema.SCHEMA_IMPORT_ERROR))
+    for library, error in schema.missing_libraries(p["validate"]):
+        module.fail_json(msg=missing_required_lib(library), exception=to_native(error))
     problems = check_options(p)
     classes, class_problems = runtime_classes.merge_classes(p["classes"])
     fail_if(module, "runtime_classes", problems + class_problems)
