@@ -28,8 +28,8 @@ def test_render_then_unchanged(capsys, tmp_path):
     first = run(capsys, classes=CLASSES, dest=str(dest))
     assert first["changed"] is True
     objects = list(yaml.safe_load_all((dest / "runtime-classes.yaml").read_text()))
-    assert [(o["metadata"]["name"], o["handler"]) for o in objects] == [("runc", "runc"), ("crun", "crun"),
-                                                                         ("kata-qemu", "kata-qemu")]
+    names = [(o["metadata"]["name"], o["handler"]) for o in objects]
+    assert names == [("runc", "runc"), ("crun", "crun"), ("kata-qemu", "kata-qemu")]
     assert objects[2]["overhead"] == {"podFixed": {"cpu": "250m", "memory": "160Mi"}}
     assert yaml.safe_load((dest / "kustomization.yaml").read_text())["resources"] == ["runtime-classes.yaml"]
     assert run(capsys, classes=CLASSES, dest=str(dest))["changed"] is False
