@@ -98,7 +98,7 @@ def test_credentials_only_in_a_0600_file(host):
     assert config.mode == 0o600 and config.user == "root"
     plugin = "io.containerd.grpc.v1.cri" if EXPECTED[_name(host)][1] == 2 else "io.containerd.cri.v1.images"
     assert _config(host)["plugins"][plugin]["registry"]["configs"] == {
-        "registry.lab.example:5000": {"auth": {"username": "lab", "password": "lab-secret-password"}}}
+        "127.0.0.1:5000": {"auth": {"username": "lab", "password": "lab-secret-password"}}}
 
 
 def test_crictl_yaml(host):
