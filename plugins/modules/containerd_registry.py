@@ -28,7 +28,8 @@ description:
     C(kubelayer.runtime.containerd) role follows), give the credentials to
     M(kubelayer.runtime.containerd_config) O(kubelayer.runtime.containerd_config#module:registry_auth) instead.
   - A registry in O(auth) that has no entry in O(registries) gets a C(hosts.toml) of its own. Files holding
-    credentials are written with mode C(0600), the others C(0644); credential values are never printed (diff
+    credentials or any other header (header values are treated as secrets) are written with mode C(0600), the
+    others C(0644); credential values are never printed (diff
     output shows C(********)).
   - Every directory it writes gets a marker file, C(.kubelayer-managed). With O(exclusive=true) the directories
     under O(config_path) that hold the marker and are no longer configured lose their C(hosts.toml) and marker,
@@ -199,7 +200,7 @@ hosts:
       type: str
       sample: /etc/containerd/certs.d/docker.io/hosts.toml
     mode:
-      description: The file mode (C(0600) when it holds credentials).
+      description: The file mode (C(0600) when it holds credentials or any header).
       type: str
       sample: "0644"
     changed:

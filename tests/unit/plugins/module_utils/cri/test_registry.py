@@ -219,3 +219,11 @@ def test_arbitrary_prefix_never_escapes_certs_d(prefix):
         return
     (item,) = plans
     assert "/" not in item["dir"] and item["dir"] not in (".", "..")
+
+
+def test_any_header_makes_the_file_private():
+    """Header values are no_log: a token in X-Registry-Token is as secret as an Authorization header (0600)."""
+    regs = [{"prefix": "r.example", "mirrors": [{"host": "https://m.example", "header": {"X-Registry-Token": "t"}}]},
+            {"prefix": "s.example", "mirrors": [{"host": "https://n.example"}]}]
+    plans = plan(regs)
+    assert [p["credentials"] for p in plans] == [True, False]
