@@ -193,7 +193,8 @@ def _apply_registry_auth(doc, spec, version, problems, warnings):
     for host in sorted(to_set):
         _delete(doc, base + (host, "auth"))
         _set(doc, base + (host, "auth"), to_set[host], problems, "registry_auth")
-    _pop_empty(doc, base)
+    if drop:  # an empty configs table the file had before (containerd's default config has one) stays
+        _pop_empty(doc, base)
 
 
 # ---------------------------------------------------------------------------

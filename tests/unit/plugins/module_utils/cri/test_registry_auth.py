@@ -195,3 +195,14 @@ def test_refused_values_are_not_echoed(value, key):
     problems = _problems([entry])
     assert problems
     assert not any(value in p for p in problems)
+
+
+def test_an_empty_list_changes_nothing_in_containerd_default_configs():
+    """containerd's own default configs carry an empty registry.configs table: registry_auth [] leaves it."""
+    import os
+    fixtures = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "containerd")
+    for name, version in (("default-1.6.20.toml", V16), ("default-1.7.24.toml", V17), ("default-2.1.9.toml", V21)):
+        with open(os.path.join(fixtures, name)) as handle:
+            text = handle.read()
+        base = cm.merge(text, dict(cgroup_driver="systemd"), version)
+        assert _merge(text, [], version).text == base.text, name
