@@ -57,7 +57,7 @@ def _pull(host, image):
 
 def _restart_containerd(host):
     host.check_output("systemctl restart containerd")
-    for _ in range(60):
+    for dummy in range(60):
         status = host.run("python3 %s/cri_tool.py status" % LAB)
         if status.rc == 0:
             conditions = {c["type"]: c["status"] for c in json.loads(status.stdout)["conditions"]}
@@ -75,7 +75,7 @@ def registry(host):
     host.check_output("chown root:docker-registry /etc/docker/registry/htpasswd && chmod 0640 /etc/docker/registry/htpasswd")
     host.check_output("systemctl restart docker-registry")
     challenge = None
-    for _ in range(30):
+    for dummy in range(30):
         probe = host.run("python3 -c %s" % _quote(PROBE))
         if probe.rc == 0:
             challenge = probe.stdout.strip()
