@@ -14,7 +14,6 @@ __metaclass__ = type
 
 import yaml
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate as validators
@@ -23,19 +22,9 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import conta
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_spec as cs
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_versions as cv
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import registry_auth as ra
+from ansible_collections.kubelayer.runtime.plugins.plugin_utils import module_args
 
 MODULE = "kubelayer.runtime.containerd_config"
-
-
-def _controller_spec():
-    """The public argument spec, without controller-side path expansion (paths belong to the node)."""
-    spec = {}
-    for name, opts in cs.ARGUMENT_SPEC.items():
-        opts = dict(opts)
-        if opts.get("type") == "path":
-            opts["type"] = "str"
-        spec[name] = opts
-    return spec
 
 
 class ActionModule(ActionBase):
@@ -128,10 +117,10 @@ class ActionModule(ActionBase):
             self._remove_tmp_path(self._connection._shell.tmpdir)
 
     def _run(self, result, task_vars):
-        problems = []
-        validation = ArgumentSpecValidator(_controller_spec()).validate(dict(self._task.args))
-        problems.extend(validation.error_messages)
-        params = validation.validated_parameters
+        # what ansible-core on the node would refuse (types, choices, a NUL byte), in the one failure shape
+        problems, params = module_args.check(cs.ARGUMENT_SPEC, dict(self._task.args))
+        if problems:
+            return self._fail(result, problems)
         # "" is not the default: every path is checked before the node is asked anything
         path = params["path"] if params.get("path") is not None else cs.DEFAULT_PATH
         path_problems = []

@@ -191,13 +191,16 @@ def check_devices(devices):
     return problems
 
 
+ARGUMENT_SPEC = dict(
+    devices=dict(type="list", elements="path", default=[]),
+    fail_on_ineligible=dict(type="bool", default=False),
+    use_blkid=dict(type="bool", default=True),
+)
+
+
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            devices=dict(type="list", elements="path", default=[]),
-            fail_on_ineligible=dict(type="bool", default=False),
-            use_blkid=dict(type="bool", default=True),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     fail_if(module, "block_devices", check_devices(module.params["devices"]))

@@ -260,22 +260,25 @@ def patch_source(module, p, raw, plan, options):
                                         for msg in exc.problems])
 
 
+ARGUMENT_SPEC = dict(
+    schema.argument_spec(),
+    src=dict(type="str", required=True),
+    checksum=dict(type="str", aliases=["sha256"], no_log=False),
+    dest=dict(type="path", required=True),
+    plan=dict(type="dict", required=True),
+    mode=dict(type="str", choices=["render", "apply-ready"], default="render"),
+    flannel_image=dict(type="str"),
+    flannel_extra_args=dict(type="list", elements="str", default=[]),
+    canal_iface=dict(type="str"),
+    canal_iface_regex=dict(type="str"),
+    validate_certs=dict(type="bool", default=True),
+    timeout=dict(type="int", default=30),
+)
+
+
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            schema.argument_spec(),
-            src=dict(type="str", required=True),
-            checksum=dict(type="str", aliases=["sha256"], no_log=False),
-            dest=dict(type="path", required=True),
-            plan=dict(type="dict", required=True),
-            mode=dict(type="str", choices=["render", "apply-ready"], default="render"),
-            flannel_image=dict(type="str"),
-            flannel_extra_args=dict(type="list", elements="str", default=[]),
-            canal_iface=dict(type="str"),
-            canal_iface_regex=dict(type="str"),
-            validate_certs=dict(type="bool", default=True),
-            timeout=dict(type="int", default=30),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     p = module.params

@@ -375,28 +375,31 @@ class CanalNode(object):
                         and os.access(os.path.join(p["cni_bin_dir"], plugin), os.X_OK))]
 
 
+ARGUMENT_SPEC = dict(
+    backend=dict(type="str", choices=list(node.BACKENDS), default="vxlan"),
+    ipv6=dict(type="bool", default=False),
+    extra_sysctls=dict(type="dict", default={}),
+    sysctl_file=dict(type="path", default="/etc/sysctl.d/90-kubelayer-canal.conf"),
+    extra_modules=dict(type="list", elements="str", default=[]),
+    load_modules=dict(type="bool", default=True),
+    modules_load_file=dict(type="path", default="/etc/modules-load.d/kubelayer-canal.conf"),
+    networkmanager_file=dict(type="path", default="/etc/NetworkManager/conf.d/kubelayer-canal.conf"),
+    checksum_offload_rule=dict(type="bool", default=False),
+    udev_rule_file=dict(type="path", default="/etc/udev/rules.d/90-kubelayer-flannel.rules"),
+    firewall=dict(type="bool", default=True),
+    vxlan_port=dict(type="int", default=8472),
+    wireguard_port=dict(type="int", default=51820),
+    wireguard_port_v6=dict(type="int", default=51821),
+    cni_conf_dir=dict(type="path", default="/etc/cni/net.d"),
+    cni_bin_dir=dict(type="path", default="/opt/cni/bin"),
+    cni_plugins=dict(type="list", elements="str", default=["portmap", "bandwidth", "host-local"]),
+    cni_plugin_link_from=dict(type="str"),
+)
+
+
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            backend=dict(type="str", choices=list(node.BACKENDS), default="vxlan"),
-            ipv6=dict(type="bool", default=False),
-            extra_sysctls=dict(type="dict", default={}),
-            sysctl_file=dict(type="path", default="/etc/sysctl.d/90-kubelayer-canal.conf"),
-            extra_modules=dict(type="list", elements="str", default=[]),
-            load_modules=dict(type="bool", default=True),
-            modules_load_file=dict(type="path", default="/etc/modules-load.d/kubelayer-canal.conf"),
-            networkmanager_file=dict(type="path", default="/etc/NetworkManager/conf.d/kubelayer-canal.conf"),
-            checksum_offload_rule=dict(type="bool", default=False),
-            udev_rule_file=dict(type="path", default="/etc/udev/rules.d/90-kubelayer-flannel.rules"),
-            firewall=dict(type="bool", default=True),
-            vxlan_port=dict(type="int", default=8472),
-            wireguard_port=dict(type="int", default=51820),
-            wireguard_port_v6=dict(type="int", default=51821),
-            cni_conf_dir=dict(type="path", default="/etc/cni/net.d"),
-            cni_bin_dir=dict(type="path", default="/opt/cni/bin"),
-            cni_plugins=dict(type="list", elements="str", default=["portmap", "bandwidth", "host-local"]),
-            cni_plugin_link_from=dict(type="str"),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     p = module.params

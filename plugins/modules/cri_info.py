@@ -344,21 +344,24 @@ def not_executable(path):
     return not (os.path.isfile(path) and os.access(path, os.X_OK))
 
 
+ARGUMENT_SPEC = dict(
+    endpoint=dict(type="str", default="unix:///run/containerd/containerd.sock"),
+    method=dict(type="str", default="auto", choices=["auto", "crictl", "grpc"]),
+    crictl_path=dict(type="path"),
+    timeout=dict(type="int", default=10),
+    wait_ready=dict(type="int", default=0),
+    required=dict(type="bool", default=True),
+    service=dict(type="str"),
+    crictl_config_path=dict(type="path", default="/etc/crictl.yaml"),
+    cni_bin_dir=dict(type="path"),
+    cni_plugins=dict(type="list", elements="str", default=[]),
+    binaries=dict(type="list", elements="path", default=[]),
+)
+
+
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            endpoint=dict(type="str", default="unix:///run/containerd/containerd.sock"),
-            method=dict(type="str", default="auto", choices=["auto", "crictl", "grpc"]),
-            crictl_path=dict(type="path"),
-            timeout=dict(type="int", default=10),
-            wait_ready=dict(type="int", default=0),
-            required=dict(type="bool", default=True),
-            service=dict(type="str"),
-            crictl_config_path=dict(type="path", default="/etc/crictl.yaml"),
-            cni_bin_dir=dict(type="path"),
-            cni_plugins=dict(type="list", elements="str", default=[]),
-            binaries=dict(type="list", elements="path", default=[]),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     params = module.params

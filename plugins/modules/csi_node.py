@@ -343,17 +343,20 @@ def osd_device_checks(module, plan):
     return records, errors, warnings
 
 
+ARGUMENT_SPEC = dict(
+    drivers=dict(type="list", elements="dict", required=True),
+    aio_max_nr=dict(type="int", default=node.AIO_MAX_NR),
+    modules_load_file=dict(type="path", default="/etc/modules-load.d/kubelayer-csi.conf"),
+    sysctl_file=dict(type="path", default="/etc/sysctl.d/90-kubelayer-csi.conf"),
+    multipath_conf_file=dict(type="path", default="/etc/multipath/conf.d/kubelayer-longhorn.conf"),
+    initiatorname_file=dict(type="path", default="/etc/iscsi/initiatorname.iscsi"),
+    load_modules=dict(type="bool", default=True),
+)
+
+
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            drivers=dict(type="list", elements="dict", required=True),
-            aio_max_nr=dict(type="int", default=node.AIO_MAX_NR),
-            modules_load_file=dict(type="path", default="/etc/modules-load.d/kubelayer-csi.conf"),
-            sysctl_file=dict(type="path", default="/etc/sysctl.d/90-kubelayer-csi.conf"),
-            multipath_conf_file=dict(type="path", default="/etc/multipath/conf.d/kubelayer-longhorn.conf"),
-            initiatorname_file=dict(type="path", default="/etc/iscsi/initiatorname.iscsi"),
-            load_modules=dict(type="bool", default=True),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     p = module.params

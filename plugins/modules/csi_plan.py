@@ -353,18 +353,21 @@ def render(module, render_dir, plan):
     return bool(changed_files or removed), sorted(tree), removed, diffs
 
 
+ARGUMENT_SPEC = dict(
+    drivers=dict(type="list", elements="dict", required=True),
+    # a dict without suboptions: ansible-core refuses a scalar or a list (with suboptions it raises a
+    # TypeError on a list of scalars), and build_plan checks the keys, listing every problem at once
+    snapshot=dict(type="dict", default={}),
+    upstream_dir=dict(type="path"),
+    kubernetes_version=dict(type="str", default=schema.DEFAULT_K8S_VERSION),
+    validate=dict(type="bool", default=True),
+    render_dir=dict(type="path"),
+)
+
+
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            drivers=dict(type="list", elements="dict", required=True),
-            # a dict without suboptions: ansible-core refuses a scalar or a list (with suboptions it raises a
-            # TypeError on a list of scalars), and build_plan checks the keys, listing every problem at once
-            snapshot=dict(type="dict", default={}),
-            upstream_dir=dict(type="path"),
-            kubernetes_version=dict(type="str", default=schema.DEFAULT_K8S_VERSION),
-            validate=dict(type="bool", default=True),
-            render_dir=dict(type="path"),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     params = module.params

@@ -175,12 +175,15 @@ def _run(module, ip_bin, key, optional=False):
     return parse_ip_json(out, "output of 'ip %s'" % " ".join(IP_COMMANDS[key]))
 
 
+ARGUMENT_SPEC = dict(
+    underlay_interface=dict(type="str"),
+    cni_interface_pattern=dict(type="str", default=DEFAULT_CNI_INTERFACE_PATTERN),
+)
+
+
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            underlay_interface=dict(type="str"),
-            cni_interface_pattern=dict(type="str", default=DEFAULT_CNI_INTERFACE_PATTERN),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     problems = []

@@ -36,6 +36,7 @@ import ipaddress
 import re
 import socket
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.backends import BACKENDS, BACKEND_OVERHEAD
 
 _inet_aton = socket.inet_aton   # only ever given regex-validated dotted quads
@@ -294,6 +295,10 @@ def _cidr_field(name, value, parser, problems):
     chosen = {}
     auto = []
     seen = {}   # family -> text of the entry that took it (also when that entry had host bits set)
+    # a control character is refused, not stripped away with the whitespace around an entry
+    given = value if isinstance(value, (list, tuple)) else [value]
+    if [v for v in given if isinstance(v, str) and validate.check_text(name, v, problems, allow_empty=True) is None]:
+        return chosen, auto, []
     items = _as_list(value if value is not None else "auto")
     if not items:
         problems.append("%s: must list one CIDR per IP family (or be 'auto')" % name)

@@ -16,7 +16,7 @@ import copy
 import math
 import re
 
-from ansible_collections.kubelayer.runtime.plugins.module_utils._common import mappings
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import mappings, validate
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -80,9 +80,9 @@ def name_ok(name):
 
 
 def check_host_path(where, key, path, problems):
-    """A host directory option must be absolute and not ``/``."""
-    if path is not None and (not path.startswith("/") or path.rstrip("/") == ""):
-        problems.append("%s.%s: must be an absolute path other than /, got %r" % (where, key, path))
+    """A host directory option: absolute, normalised (no ``//``, ``/.``, ``..``), no control character, not ``/``."""
+    if path is not None:
+        validate.check_path("%s.%s" % (where, key), path, problems, directory=True)
 
 
 class Reader(object):
