@@ -106,7 +106,7 @@ core218: venv-core218 images ## unit, collection and kubespray-scenario tests on
 	  tests/utils/run-pytest.sh -n auto tests/unit tests/collection
 	PATH=$(VENV218)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(VENV218)/collections molecule test -s kubespray
 
-test: unit sanity lint collection molecule faults core218 ## everything CI runs
+test: unit sanity lint collection molecule faults hostile core218 ## everything CI runs
 	@echo "make test: all stages passed"
 
 bench: images ## benchmarks: print the table

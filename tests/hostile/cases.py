@@ -112,15 +112,19 @@ def csi_node():
 
     def lp(**kw):
         return {"drivers": [dict({"name": "local-path"}, **kw)]}
-    for path in ("/.", "", "opt/x", "/opt/x\x00", "/opt/../etc", "//", "/"):
+    for path in ("/.", "", "opt/x", "/opt/../etc", "//", "/"):
         c.append(Case("csi_node", "path", "csi_drivers[local-path].path", lp(path=path)))
+    # a NUL byte is refused on the controller (the action plugin), named by the module's option path
+    c.append(Case("csi_node", "path", "drivers[0].path", lp(path="/opt/x\x00")))
     for path in draw(hostile_paths(), 5):
         c.append(Case("csi_node", "path", "csi_drivers[local-path].path", lp(path=path), note="hypothesis"))
     c.append(Case("csi_node", "path", "csi_drivers[local-path].mode", lp(mode="999")))
     c.append(Case("csi_node", "path", "csi_drivers[local-path].selinux_type", lp(selinux_type="a\nb")))
-    for dev in ("/dev/sda\x00", "dev/sda", "/dev/../etc/passwd", ""):
+    for dev in ("dev/sda", "/dev/../etc/passwd", ""):
         c.append(Case("csi_node", "path", "csi_drivers[rook-ceph].osd_devices",
                       {"drivers": [{"name": "rook-ceph", "osd_devices": [dev]}]}))
+    c.append(Case("csi_node", "path", "drivers[0].osd_devices[0]",
+                  {"drivers": [{"name": "rook-ceph", "osd_devices": ["/dev/sda\x00"]}]}))
     c.append(Case("csi_node", "duplicates", "csi_drivers[rook-ceph].osd_devices",
                   {"drivers": [{"name": "rook-ceph", "osd_devices": ["/dev/zz", "/dev/zz"]}]}))
     c.append(Case("csi_node", "boolean", "csi_drivers[nfs].nfs_v3_locking",

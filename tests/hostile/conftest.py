@@ -1,6 +1,7 @@
 """Hostile-input suite: one session runs every case (two ansible-playbook runs), the tests assert per case."""
 
 import collections
+import concurrent.futures
 import fcntl
 import json
 import os
@@ -22,8 +23,7 @@ def _inventory(tmp):
     path = os.path.join(tmp, "inventory.yml")
     with open(path, "w") as handle:
         json.dump({"all": {"hosts": {
-            hostile.NODE: {"ansible_connection": "containers.podman.podman",
-                           "ansible_python_interpreter": "/usr/bin/python3"},
+            hostile.NODE: {"ansible_connection": "nsenter", "ansible_python_interpreter": "/usr/bin/python3"},
             "localhost": {"ansible_connection": "local"}}}}, handle)
     return path
 
@@ -47,6 +47,7 @@ def _run_all():
         pytest.fail("podman is required for the hostile-input suite (make deps)")
     lock = open(hostile.LOCK, "w")
     fcntl.flock(lock, fcntl.LOCK_EX)
+    shutil.rmtree(str(hostile.OUTPUT), ignore_errors=True)  # no figure of an earlier run survives
     tmp = tempfile.mkdtemp(prefix="kubelayer-hostile-")
     work = os.path.join(tmp, "work")
     podman_env = hostile.env()
@@ -54,20 +55,16 @@ def _run_all():
         inventory = _inventory(tmp)
         node_cases = [c.bind(hostile.NODE_WORK) for c in CASES if c.module not in hostile_cases.CONTROLLER_MODULES]
         local_cases = [c.bind(work) for c in CASES if c.module in hostile_cases.CONTROLLER_MODULES]
-        local = hostile.Host("localhost", sys.executable, os.path.join(tmp, "bundles"),
-                             str(hostile.SNAP.parent / "driver.py"), os.path.join(tmp, "ansible-tmp"))
-        hostile.capture_bundles(inventory, local, sorted(set(c.module for c in local_cases)))
-        found = hostile.run_driver(local, local_cases, work, [work])
-        hostile.node_up(podman_env)
-        node = hostile.Host(hostile.NODE, "/usr/bin/python3", hostile.NODE_BUNDLES, "/root/hostile/driver.py",
-                            "/root/hostile-tmp")
-        driven = [c for c in node_cases if c.module in hostile.CAPTURE_ARGS]
-        hostile.capture_bundles(inventory, node, sorted(set(c.module for c in driven)))
-        found.update(hostile.run_driver(node, driven, hostile.NODE_WORK, hostile.NODE_ROOTS))
-        # containerd_config is an action plugin plus a module: its cases go through ansible-playbook
-        found.update(hostile.run("node", [c for c in node_cases if c.module not in hostile.CAPTURE_ARGS],
-                                 hostile.NODE, inventory, "/usr/bin/python3", "/root/hostile/snap.py",
-                                 "/root/hostile/state.json", hostile.NODE_ROOTS))
+        # the controller's working directory (where a relative path would land) is listed too, never reset
+        cwd = os.path.join(tmp, "cwd")
+        os.makedirs(work)
+        os.makedirs(cwd)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            # the two hosts share nothing: the controller's cases run while the node starts and runs its own
+            controller = pool.submit(hostile.run, "controller", local_cases, "localhost", inventory, sys.executable,
+                                     str(hostile.SNAP), os.path.join(tmp, "state.json"), [work, cwd], cwd)
+            node = pool.submit(_run_node, node_cases, inventory, podman_env)
+            found = dict(controller.result(), **node.result())
         _summary(found)
         yield found
     finally:
@@ -76,6 +73,13 @@ def _run_all():
         os.system("umount %s/ro 2>/dev/null" % work)
         shutil.rmtree(tmp, ignore_errors=True)
         lock.close()
+
+
+def _run_node(node_cases, inventory, podman_env):
+    pid = hostile.node_up(podman_env)
+    return hostile.run("node", node_cases, hostile.NODE, inventory, "/usr/bin/python3", "/root/hostile/snap.py",
+                       "/root/hostile/state.json", hostile.NODE_ROOTS, hostile.NODE_WORK,
+                       {"KL_HOSTILE_PID": pid, "KL_HOSTILE_CWD": hostile.NODE_WORK})
 
 
 def _summary(found):

@@ -3,14 +3,16 @@
 One playbook per host (the lab node ``hostile-node`` for node modules, ``localhost`` for controller modules) runs
 all of that host's cases in a row; between two cases ``files/snap.py`` compares the managed roots with the listing
 taken right before the case (type, mode, owner, size, inode, ctime, mtime of every path), then prepares the next
-case (its ``setup`` script) and lists the roots again. Module arguments go into the playbook tagged ``!unsafe``, so
-Ansible hands every hostile string to the module exactly as written. Results come from the ansible.posix.json
-callback. See README.md in this directory.
+case (its ``setup`` script) and lists the roots again. Module arguments go into the playbook as double-quoted strings
+(``!unsafe`` where one holds a template marker, see ``_unsafe``), so Ansible hands every hostile string to the
+module exactly as written; the node is reached over plugins/connection/nsenter.py. Results come from the
+ansible.posix.json callback. See README.md in this directory.
 """
 
 import base64
 import json
 import os
+import shlex
 import subprocess
 import time
 from pathlib import Path
@@ -59,16 +61,26 @@ class Unsafe(str):
     pass
 
 
+class Quoted(str):
+    pass
+
+
 class _Dumper(yaml.SafeDumper):
     pass
 
 
 _Dumper.add_representer(Unsafe, lambda dumper, value: dumper.represent_scalar("!unsafe", str(value), style='"'))
+_Dumper.add_representer(Quoted, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", str(value),
+                                                                              style='"'))
+_TEMPLATE = ("{{", "{%", "{#")
 
 
 def _unsafe(value):
+    """Every string exactly as written: double-quoted, and tagged ``!unsafe`` when it holds a template marker.
+    Only then: ansible-core 2.19 resolves an ``!unsafe`` scalar's type even when quoted (``!unsafe "-0"`` is the
+    integer 0, ``!unsafe ""`` is null), so a plain quoted string is the exact one for everything else."""
     if isinstance(value, str):
-        return Unsafe(value)
+        return Unsafe(value) if any(m in value for m in _TEMPLATE) else Quoted(value)
     if isinstance(value, list):
         return [_unsafe(v) for v in value]
     if isinstance(value, dict):
@@ -84,9 +96,9 @@ def playbook(cases, host, python, snap, state, roots):
     """The playbook text running ``cases`` on ``host``."""
     def check(index, name):
         setup = cases[index].setup if index < len(cases) else ""
-        return {"name": name, "ansible.builtin.command": {"argv": [python, snap, state, ",".join(roots),
-                                                                   _b64(setup)]},
-                "changed_when": False}
+        # raw: one command, no module of its own between two cases
+        return {"name": name, "ansible.builtin.raw": " ".join(shlex.quote(a) for a in [
+            python, snap, state, ",".join(roots), _b64(setup)]), "changed_when": False}
     tasks = [{"name": "reset", "ansible.builtin.file": {"path": state, "state": "absent"}}, check(0, "prepare")]
     for index, case in enumerate(cases):
         tasks.append({"name": "case " + case.id, "kubelayer.runtime." + case.module: _unsafe(case.args),
@@ -99,8 +111,13 @@ def playbook(cases, host, python, snap, state, roots):
     return yaml.dump([play], Dumper=_Dumper, sort_keys=False, width=4096, allow_unicode=False)
 
 
+CONNECTIONS = Path(__file__).resolve().parent / "plugins" / "connection"
+
+
 def env():
     out = dict(os.environ)
+    out["ANSIBLE_CONNECTION_PLUGINS"] = str(CONNECTIONS)
+    out["ANSIBLE_PIPELINING"] = "1"
     out["PATH"] = str(ROOT / ".venv" / "bin") + os.pathsep + out.get("PATH", "")
     out.setdefault("CONTAINERS_CONF", str(ROOT / "lab" / "containers.conf"))
     out.setdefault("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg"))
@@ -110,16 +127,18 @@ def env():
     return out
 
 
-def run(name, cases, host, inventory, python, snap, state, roots, cwd=None):
-    """Run ``cases`` on ``host``; return ``{case id: {"result": ..., "diffs": [...]}}``."""
+def run(name, cases, host, inventory, python, snap, state, roots, cwd, extra_env=None):
+    """Run ``cases`` on ``host`` in one ansible-playbook (the collection's action plugins, then the module);
+    return ``{case id: {"result": ..., "diffs": [...]}}``. ``cwd`` (inside the managed roots) is where a module
+    would put a file given by a relative path: the controller's working directory, or the node's
+    (``KL_HOSTILE_CWD``, see plugins/connection/nsenter.py)."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    # a local module runs in the playbook's directory: put it inside the managed roots, where a file written
-    # through a relative path shows up in the listing
-    book = Path(cwd or OUTPUT) / ("%s.yml" % name)
+    book = OUTPUT / ("%s.yml" % name)
     book.write_text(playbook(cases, host, python, snap, state, roots))
     start = time.monotonic()
+    run_env = dict(env(), **(extra_env or {}))
     proc = subprocess.run(["ansible-playbook", "-i", str(inventory), str(book)], capture_output=True, text=True,
-                          env=env(), cwd=str(ROOT), timeout=1800, check=False)
+                          env=run_env, cwd=cwd if host == "localhost" else str(ROOT), timeout=1800, check=False)
     (OUTPUT / ("%s.json" % name)).write_text(proc.stdout)
     (OUTPUT / ("%s.stderr" % name)).write_text("# rc=%d, %.1f s\n%s" % (proc.returncode, time.monotonic() - start,
                                                                         proc.stderr))
@@ -152,7 +171,8 @@ def traceback_in(result):
 
 
 def node_up(podman_env):
-    """Start (or restart) ``hostile-node`` with systemd as PID 1, like molecule/shared/create.yml."""
+    """Start (or restart) ``hostile-node`` with systemd as PID 1, like molecule/shared/create.yml; return the PID
+    of its init (the nsenter connection's target)."""
     subprocess.run(["podman", "rm", "-f", NODE], env=podman_env, capture_output=True, check=False)
     subprocess.run(["podman", "run", "-d", "--name", NODE, "--hostname", NODE, "--privileged", "--systemd", "always",
                     "-e", "container=podman", "--label", "kubelayer.lab=hostile", IMAGE, "/sbin/init"],
@@ -164,83 +184,11 @@ def node_up(podman_env):
             break
         time.sleep(1)
     subprocess.run(["podman", "exec", NODE, "mkdir", "-p", "/root/hostile"], env=podman_env, check=True)
-    for script in (SNAP, SNAP.parent / "driver.py"):
-        subprocess.run(["podman", "cp", str(script), NODE + ":/root/hostile/"], env=podman_env, check=True)
+    subprocess.run(["podman", "cp", str(SNAP), NODE + ":/root/hostile/"], env=podman_env, check=True)
+    proc = subprocess.run(["podman", "inspect", "--format", "{{.State.Pid}}", NODE], env=podman_env,
+                          capture_output=True, text=True, check=True)
+    return proc.stdout.strip()
 
 
 def node_down(podman_env):
     subprocess.run(["podman", "rm", "-f", NODE], env=podman_env, capture_output=True, check=False)
-
-
-# -- the exact payloads ansible-playbook sends, many cases per process ------------------------------------------
-# arguments every module refuses before touching anything: the run that captures its payload changes nothing
-CAPTURE_ARGS = {
-    "canal_node": {"extra_modules": ["-r"]},
-    "csi_node": {"drivers": [{"name": "no-such-driver"}]},
-    "containerd_registry": {"config_path": "relative"},
-    "cri_info": {"timeout": -1, "required": False},
-    "block_devices": {"devices": ["relative"]},
-    "node_network_facts": {"underlay_interface": "a/b"},
-    "canal_plan": {"backend": "a\u0000"},
-    "csi_plan": {"drivers": [], "render_dir": "relative"},
-    "canal_manifest": {"src": "relative", "dest": "relative", "plan": {}},
-}
-NODE_BUNDLES = "/root/hostile/bundles"
-
-
-class Host(object):
-    """Where cases run: the lab node (through podman exec) or the controller itself."""
-
-    def __init__(self, name, python, bundles, driver, tmp_root):
-        self.name, self.python, self.bundles, self.driver, self.tmp_root = name, python, bundles, driver, tmp_root
-
-    def sh(self, script, check=True, timeout=600):
-        argv = ["sh", "-e"] if self.name == "localhost" else ["podman", "exec", "-i", self.name, "sh", "-e"]
-        proc = subprocess.run(argv, input=script, capture_output=True, text=True, env=env(), timeout=timeout,
-                              check=False)
-        if check and proc.returncode != 0:
-            raise AssertionError("%s: %s failed: %s" % (self.name, script, proc.stderr[-3000:]))
-        return proc
-
-
-def capture_bundles(inventory, host, modules):
-    """Run each module once on ``host`` with ANSIBLE_KEEP_REMOTE_FILES and explode the payload it left there."""
-    tasks = [{"name": "capture " + m, "kubelayer.runtime." + m: _unsafe(CAPTURE_ARGS[m]), "ignore_errors": True}
-             for m in modules]
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    play = {"name": "capture", "hosts": host.name, "gather_facts": False, "tasks": tasks}
-    if host.name == "localhost":
-        play["connection"] = "local"
-        play["vars"] = {"ansible_python_interpreter": host.python}
-    book = OUTPUT / ("capture-%s.yml" % host.name)
-    book.write_text(yaml.dump([play], Dumper=_Dumper, sort_keys=False))
-    run_env = env()
-    run_env["ANSIBLE_KEEP_REMOTE_FILES"] = "1"
-    run_env["ANSIBLE_REMOTE_TMP"] = host.tmp_root
-    proc = subprocess.run(["ansible-playbook", "-i", str(inventory), str(book)], capture_output=True, text=True,
-                          env=run_env, cwd=str(ROOT), timeout=600, check=False)
-    (OUTPUT / ("capture-%s.json" % host.name)).write_text(proc.stdout + proc.stderr)
-    script = "rm -rf %s\n" % host.bundles
-    for m in modules:
-        script += ("mkdir -p {b}/{m}\ncp $(ls -t {t}/ansible-tmp-*/AnsiballZ_{m}.py | head -1) {b}/{m}/\n"
-                   "(cd {b}/{m} && {py} AnsiballZ_{m}.py explode >/dev/null && mv debug_dir/args debug_dir/args.orig)\n"
-                   ).format(b=host.bundles, m=m, t=host.tmp_root, py=host.python)
-    script += "rm -rf %s\n" % host.tmp_root
-    host.sh(script)
-
-
-def run_driver(host, cases, work, roots):
-    """Run ``cases`` through the captured payloads on ``host``; ``{case id: {"result", "diffs", ...}}``."""
-    payload = json.dumps([{"id": c.id, "module": c.module, "args": c.args, "setup": c.setup, "cwd": work}
-                          for c in cases])
-    cases_file = host.bundles + ".cases.json"
-    host.sh("cat > %s <<'__CASES__'\n%s\n__CASES__\n" % (cases_file, payload))
-    start = time.monotonic()
-    proc = host.sh("exec %s %s %s %s %s\n" % (host.python, host.driver, cases_file, host.bundles, ",".join(roots)),
-                   check=False, timeout=1800)
-    (OUTPUT / ("driver-%s.json" % host.name)).write_text(proc.stdout)
-    (OUTPUT / ("driver-%s.stderr" % host.name)).write_text("# rc=%d, %.1f s\n%s" % (
-        proc.returncode, time.monotonic() - start, proc.stderr))
-    if proc.returncode != 0:
-        raise AssertionError("driver.py on %s failed (rc %d): %s" % (host.name, proc.returncode, proc.stderr[-3000:]))
-    return dict((r["id"], r) for r in json.loads(proc.stdout))

@@ -24,3 +24,16 @@ def test_refused_cleanly(results, case):
         assert any(p.startswith(case.option) for p in problems), "%s: no problem starts with %s: %s" % (
             case.id, case.option, shown)
     assert got["diffs"] == [], "%s: files changed under the managed roots: %s" % (case.id, got["diffs"][:5])
+
+
+def test_playbook_carries_every_argument_exactly():
+    """The harness itself: ansible-core's YAML loader reads back every case's arguments exactly as written (no
+    ``-0`` turned into 0, no ``""`` into null), so a case tests the value it names."""
+    from ansible.parsing.yaml.loader import AnsibleLoader
+    import yaml
+    text = hostile.playbook(CASES, "localhost", "python3", "snap.py", "state.json", ["/x"])
+    tasks = yaml.load(text, Loader=AnsibleLoader)[0]["tasks"]
+    sent = [t for t in tasks if t["name"].startswith("case ")]
+    assert len(sent) == len(CASES)
+    for case, task in zip(CASES, sent):
+        assert task["kubelayer.runtime." + case.module] == case.args, case.id
