@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubelayer.runtime developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The action plugin of every kubelayer.runtime module: check the arguments on the controller, then run the module.
+"""The action plugin of the kubelayer.runtime modules: check the arguments on the controller, then run the module.
 
 A module's action plugin is a subclass naming the module's ``ARGUMENT_SPEC`` and name. Arguments
 that ansible-core on the host would refuse (or crash on: a NUL byte) are refused here in the collection's failure
