@@ -15,6 +15,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 
@@ -111,10 +113,19 @@ def _option_problems(spec, name, option, value, no_log_values):
     return ["%s: %s" % (name, remove_values(message, no_log_values)) for message in result.error_messages]
 
 
+def _plain(args):
+    """``args`` as the module receives them: plain JSON types (no controller-side tagged subclasses in a message)."""
+    try:
+        return json.loads(json.dumps(args))
+    except (TypeError, ValueError):
+        return args
+
+
 def check(spec, args):
     """``(problems, validated_parameters)`` for ``args`` against the module's ``spec`` (controller paths kept as
     given). ``problems`` is empty when ansible-core on the host would accept the arguments too."""
     spec = controller_spec(spec)
+    args = _plain(args)
     problems = nul_problems(spec, args)
     result = _validate(spec, args)
     if result is None or result.error_messages:
@@ -130,5 +141,6 @@ def check(spec, args):
             if spec[option].get("required") and not any(name in args for name in given):
                 problems.append("%s: is required" % option)
         if not problems:
-            problems.extend("%s" % remove_values(message, no_log_values) for message in result.error_messages)
+            problems.extend(remove_values(message, no_log_values) for message in (
+                result.error_messages if result is not None else ["arguments: ansible-core cannot validate them"]))
     return problems, (result.validated_parameters if result is not None and not problems else dict(args))

@@ -246,8 +246,9 @@ HOSTILE = [
 def test_hostile_args_through_ansible(module, args):
     """The real entry point (AnsiballZ, argument parsing): a failure the module reports itself.
 
-    A clean failure (fail_json, including ansible's own argument validation) carries ``invocation``; an exception
-    escaping the module does not, and its msg is ansible's "Task failed: Module failed: <exception>".
+    A clean failure carries ``invocation`` (fail_json, including ansible's own argument validation) or, when the
+    module's action plugin refused the arguments on the controller, ``problems``; an exception escaping the module
+    has neither, and its msg is ansible's "Task failed: Module failed: <exception>".
     """
     env = dict(ansible_env(), ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
     proc = subprocess.run(
@@ -258,6 +259,7 @@ def test_hostile_args_through_ansible(module, args):
     msg = result.get("msg")
     assert result.get("failed") is True, result
     assert isinstance(msg, str) and msg.strip(), result
-    assert "invocation" in result and not msg.startswith("Task failed"), "exception in the module: %s" % msg
+    clean = "invocation" in result or isinstance(result.get("problems"), list)
+    assert clean and not msg.startswith("Task failed"), "exception in the module: %s" % msg
     for bad in BAD_MESSAGE:
         assert bad not in msg, result
