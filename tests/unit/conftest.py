@@ -14,6 +14,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
+import pytest  # noqa: E402  pylint: disable=wrong-import-position
 from hypothesis import HealthCheck, settings  # noqa: E402  pylint: disable=wrong-import-position
 import hypothesis_budget  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -30,3 +31,28 @@ settings.load_profile(hypothesis_budget.PROFILE)
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "slow: runs ansible-playbook, a module process or a schema load; left out of `make quick`")
+
+
+@pytest.fixture(autouse=True)
+def _modules_return_their_warnings():
+    """Run every test as a module process sees ansible-core: not the controller.
+
+    Importing controller code (the action plugins, plugin_utils) sets ansible-core 2.19's
+    ``module_utils._internal.is_controller`` for the whole pytest worker; from then on a module's ``warn()`` goes to the
+    controller's display instead of its result, and which tests see their warnings depends on the order xdist hands
+    them out. Tests that need the controller's behaviour set it themselves (monkeypatch).
+    """
+    try:
+        from ansible.module_utils import _internal  # pylint: disable=import-outside-toplevel
+    except ImportError:  # ansible-core 2.18 has no such switch
+        yield
+        return
+    saved = getattr(_internal, "is_controller", None)
+    if saved is None:
+        yield
+        return
+    _internal.is_controller = False
+    try:
+        yield
+    finally:
+        _internal.is_controller = saved
