@@ -189,7 +189,7 @@ CRDS_FILE = "00-canal-crds.yaml"
 CANAL_FILE = "10-canal.yaml"
 POLICY_FILE = "20-baseline-policies.yaml"  # written by earlier versions; removed when found
 OWNED = (CRDS_FILE, CANAL_FILE, POLICY_FILE, gitops.KUSTOMIZATION)
-_SHA256 = re.compile(r"^(sha256:)?([0-9a-fA-F]{64})$")
+_SHA256 = re.compile(r"^(sha256:)?([0-9a-fA-F]{64})\Z")
 
 
 def _is_url(src):
@@ -211,7 +211,7 @@ def read_source(module, src):
 
 
 OPTION_PREFIXES = ("src", "plan", "flannel_", "canal_iface", "dest", "checksum")
-_K8S_VERSION = re.compile(r"^v?[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,4})?$")
+_K8S_VERSION = re.compile(r"^v?[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,4})?\Z")
 
 
 def check_paths(p):

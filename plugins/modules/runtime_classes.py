@@ -103,7 +103,7 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import gitop
 
 OBJECTS_FILE = "runtime-classes.yaml"
 OWNED = (OBJECTS_FILE, gitops.KUSTOMIZATION)
-_K8S_VERSION = re.compile(r"^v?[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,4})?$")
+_K8S_VERSION = re.compile(r"^v?[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,4})?\Z")
 
 
 def check_options(p):

@@ -21,10 +21,10 @@ _CONTROL = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 MAX_TEXT = 4096
 MAX_PATH = 4095
 
-KERNEL_MODULE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,54}$")  # MODULE_NAME_LEN 56, no option-like "-x"
-CNI_PLUGIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$")  # a plain file name: no "/", no "." or ".."
-_SYSCTL_DOTTED = re.compile(r"^[A-Za-z0-9_*][A-Za-z0-9_*:-]*$")
-_SYSCTL_SLASHED = re.compile(r"^[A-Za-z0-9_*:@-][A-Za-z0-9_*:@.-]*$")
+KERNEL_MODULE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,54}\Z")  # MODULE_NAME_LEN 56, no option-like "-x"
+CNI_PLUGIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}\Z")  # a plain file name: no "/", no "." or ".."
+_SYSCTL_DOTTED = re.compile(r"^[A-Za-z0-9_*][A-Za-z0-9_*:-]*\Z")
+_SYSCTL_SLASHED = re.compile(r"^[A-Za-z0-9_*:@-][A-Za-z0-9_*:@.-]*\Z")
 _IFNAME_BAD = re.compile(r"[/:\s]")
 
 

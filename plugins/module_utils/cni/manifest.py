@@ -47,7 +47,7 @@ CONFIGMAP_KEYS = ("net-conf.json", "veth_mtu", "cni_network_config", "canal_ifac
 _BARE_PLACEHOLDER = re.compile(r'(:\s*)(__[A-Z0-9_]+__)(\s*[,}\]])')
 _SENTINEL = "@@kubelayer-bare:%s@@"
 _SENTINEL_RE = re.compile(r'"@@kubelayer-bare:(__[A-Z0-9_]+__)@@"')
-_IMAGE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._/-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
+_IMAGE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._/-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?\Z")
 
 
 class CanalManifestError(ValueError):

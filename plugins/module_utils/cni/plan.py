@@ -258,7 +258,7 @@ class RangeIndex:
         return bool(self.overlapping(q, limit=1))
 
 
-_DIGITS = re.compile(r"^[0-9]{1,9}$")
+_DIGITS = re.compile(r"^[0-9]{1,9}\Z")
 
 
 def _int_option(name, value, default, low, high, problems):

@@ -39,8 +39,8 @@ KIND_OPTION_DEFAULTS = {
 
 RUNTIME_KEYS = ("kind", "runtime_type", "binary", "options", "settings")
 
-RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_RUNTIME_TYPE = re.compile(r"^[A-Za-z0-9_./-]+$")
+RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_RUNTIME_TYPE = re.compile(r"^[A-Za-z0-9_./-]+\Z")
 
 
 def is_runc_type(runtime_type):

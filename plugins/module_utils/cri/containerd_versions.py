@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import re
 
-VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-~+.].*)?$")
+VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-~+.].*)?\Z")
 
 
 def parse_version(text):

@@ -46,9 +46,9 @@ CREDENTIAL_HEADERS = ("authorization", "proxy-authorization")
 REDACTED = "********"
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_HOSTNAME = re.compile(r"^%s(?:\.%s)*$" % (_LABEL, _LABEL))
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-_DURATION = re.compile(r"^(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|\u00b5s|ms|s|m|h))+$")
+_HOSTNAME = re.compile(r"^%s(?:\.%s)*\Z" % (_LABEL, _LABEL))
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+_DURATION = re.compile(r"^(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|\u00b5s|ms|s|m|h))+\Z")
 _BAD_TEXT = re.compile(r"[\x00-\x20\x7f\"\\]")
 
 REGISTRY_KEYS = ("prefix", "server", "mirrors")
@@ -130,7 +130,7 @@ def normalize_url(value, where, problems):
     if found:
         problems.extend(found)
         return None
-    if ("[" in value or "]" in value) and not re.match(r"^(?:https?://)?\[[0-9A-Fa-f:.]+\](?::[0-9]+)?(?:/[^\[\]]*)?$", value):
+    if ("[" in value or "]" in value) and not re.match(r"^(?:https?://)?\[[0-9A-Fa-f:.]+\](?::[0-9]+)?(?:/[^\[\]]*)?\Z", value):
         problems.append("%s may contain '[' or ']' only around an IPv6 address, got %r" % (where, value))
         return None
     if _BAD_TEXT.search(value):

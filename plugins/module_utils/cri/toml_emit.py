@@ -19,7 +19,7 @@ __metaclass__ = type
 
 import re
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+\Z")
 _INT_MIN = -(2 ** 63)
 _INT_MAX = 2 ** 63 - 1
 _SHORT_ESCAPES = {

@@ -18,7 +18,7 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.containerd_t
 INT64_MIN = -(2 ** 63)
 INT64_MAX = 2 ** 63 - 1
 
-SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
+SEGMENT = re.compile(r"^[A-Za-z0-9_-]+\Z")
 
 
 def type_name(value):

@@ -225,7 +225,7 @@ def device_type(name, is_dm=False, is_md=False):
     if is_md or re.match(r"^md\d", name):
         return "md"
     for prefix, kind in (("loop", "loop"), ("zram", "zram"), ("sr", "rom"), ("nbd", "nbd"), ("ram", "ram")):
-        if re.match(r"^%s\d+$" % prefix, name):
+        if re.match(r"^%s\d+\Z" % prefix, name):
             return kind
     return "disk"
 

@@ -104,7 +104,7 @@ def normalize_mode(value, where, errors):
     if isinstance(value, int):
         if 0 <= value <= 0o7777:
             return "%04o" % value
-    elif isinstance(value, str) and re.match(r"^0?[0-7]{3,4}$", value) and int(value, 8) <= 0o7777:
+    elif isinstance(value, str) and re.match(r"^0?[0-7]{3,4}\Z", value) and int(value, 8) <= 0o7777:
         return "%04o" % int(value, 8)
     errors.append("%s: %r is not an octal mode such as '0755'" % (where, value))
     return value

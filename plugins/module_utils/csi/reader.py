@@ -18,9 +18,9 @@ import re
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common import mappings, validate
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?\Z")
 
 STRING_TYPES = (str,)
 # the planners' nested lookup
@@ -132,7 +132,7 @@ class Reader(object):
         if isinstance(value, bool):
             self._bad(key, "must be an integer, got %r" % (value,))
             return default
-        if isinstance(value, STRING_TYPES) and re.match(r"^\s*-?\d+\s*$", value):
+        if isinstance(value, STRING_TYPES) and re.match(r"^\s*-?\d+\s*\Z", value):
             value = int(value)
         if not isinstance(value, int):
             self._bad(key, "must be an integer, got %r" % (value,))

@@ -34,7 +34,7 @@ except ImportError as _exc:  # pragma: no cover - exercised by ansible-test impo
 
 KUSTOMIZATION = "kustomization.yaml"
 _ODD_BREAKS = ("\x85", "\u2028", "\u2029", "\r")
-_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.ya?ml$")
+_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.ya?ml\Z")
 
 
 class ManifestError(ValueError):

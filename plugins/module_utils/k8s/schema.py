@@ -51,7 +51,7 @@ class MissingSchemaLibrary(RuntimeError):
     """kubernetes-validate or jsonschema is not installed on the controller."""
 
 
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 
 # Kinds the API server serves only through a CRD never get a bundled schema; kinds the
 # bundled schemas know are validated with kubernetes-validate.

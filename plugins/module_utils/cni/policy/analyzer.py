@@ -30,8 +30,8 @@ from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.policy impor
 INSTALL_HINT = ("network-config-analyzer is not installed on the controller: pip install "
                 "network-config-analyzer==2.1.0 (it is pinned in the collection's requirements.txt), or "
                 "point analyzer at its nca executable, or set prove: false to render without a proof")
-_LINE = re.compile(r"^(?P<src>\S+) => (?P<dst>\S+) : (?P<conn>.+)$")
-_POD = re.compile(r"^(?P<ns>[^/\s]+)/(?P<name>[^\[\s]+)\[[A-Za-z]+\]$")
+_LINE = re.compile(r"^(?P<src>\S+) => (?P<dst>\S+) : (?P<conn>.+)\Z")
+_POD = re.compile(r"^(?P<ns>[^/\s]+)/(?P<name>[^\[\s]+)\[[A-Za-z]+\]\Z")
 _CUBE = re.compile(r"\{([^{}]*)\}")
 _RUNTIME = re.compile(r"Total run time:\s+([0-9.]+) seconds")
 
@@ -79,7 +79,7 @@ def _protocols(text):
 
 def parse_cube(cube):
     """``protocols:TCP, UDP,dst_ports:53,80-90`` -> connection set."""
-    match = re.match(r"^(?:protocols:(?P<p>[^:]*?))?(?:,?dst_ports:(?P<d>[0-9,\-]+))?$", cube)
+    match = re.match(r"^(?:protocols:(?P<p>[^:]*?))?(?:,?dst_ports:(?P<d>[0-9,\-]+))?\Z", cube)
     if not cube or not match:
         raise AnalyzerError("analyzer connection cube not understood: {%s}" % cube)
     protos = _protocols(match.group("p")) if match.group("p") is not None else set(conns.PORT_PROTOCOLS)
