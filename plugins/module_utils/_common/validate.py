@@ -21,6 +21,9 @@ _CONTROL = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 MAX_TEXT = 4096
 MAX_PATH = 4095
 
+# Kubernetes object names (k8s.io/apimachinery validation): a DNS-1123 label (<= 63) and subdomain (<= 253)
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 KERNEL_MODULE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,54}\Z")  # MODULE_NAME_LEN 56, no option-like "-x"
 CNI_PLUGIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}\Z")  # a plain file name: no "/", no "." or ".."
 _SYSCTL_DOTTED = re.compile(r"^[A-Za-z0-9_*][A-Za-z0-9_*:-]*\Z")

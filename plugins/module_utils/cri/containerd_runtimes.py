@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import containerd_tables as ct
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri import toml_values as tv
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cri.containerd_versions import format_version
@@ -39,7 +40,7 @@ KIND_OPTION_DEFAULTS = {
 
 RUNTIME_KEYS = ("kind", "runtime_type", "binary", "options", "settings")
 
-RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+RFC1123_LABEL = validate.DNS1123_LABEL
 _RUNTIME_TYPE = re.compile(r"^[A-Za-z0-9_./-]+\Z")
 
 

@@ -17,11 +17,11 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate
+
 API_VERSION = "node.k8s.io/v1"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubelayer.runtime"}
 
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 # Kubernetes' quantity grammar (k8s.io/apimachinery/pkg/api/resource), without a sign: overhead is never negative
 _QUANTITY = re.compile(r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][-+]?[0-9]+)?\Z")
 # a resource name: an optional DNS subdomain prefix and a qualified name (cpu, memory, example.com/gpu)
@@ -54,9 +54,9 @@ def class_problems(cls, where):
     if unknown:
         problems.append("%s: unknown keys %s (known: %s)" % (where, ", ".join(map(str, unknown)), ", ".join(_KEYS)))
     name, handler = cls.get("name"), cls.get("handler")
-    if not isinstance(name, str) or len(name) > 253 or not _DNS1123_SUBDOMAIN.match(name):
+    if not isinstance(name, str) or len(name) > 253 or not validate.DNS1123_SUBDOMAIN.match(name):
         problems.append("%s.name: %r is not a lowercase DNS-1123 subdomain (a RuntimeClass name)" % (where, name))
-    if not isinstance(handler, str) or len(handler) > 63 or not _DNS1123_LABEL.match(handler):
+    if not isinstance(handler, str) or len(handler) > 63 or not validate.DNS1123_LABEL.match(handler):
         problems.append("%s.handler: %r is not a lowercase DNS-1123 label (a CRI runtime handler)" % (where, handler))
     problems.extend(_overhead_problems(cls.get("overhead"), where))
     return problems

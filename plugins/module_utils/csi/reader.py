@@ -18,8 +18,8 @@ import re
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common import mappings, validate
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
-DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+DNS_LABEL = validate.DNS1123_LABEL
+DNS_SUBDOMAIN = validate.DNS1123_SUBDOMAIN
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?\Z")
 
 STRING_TYPES = (str,)

@@ -28,7 +28,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import re
 
 try:
     import jsonschema
@@ -44,6 +43,7 @@ except ImportError as _exc:  # pragma: no cover - exercised by ansible-test impo
     HAS_SCHEMA_LIBS = False
     SCHEMA_IMPORT_ERROR = _exc
 
+from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate
 from ansible_collections.kubelayer.runtime.plugins.module_utils.k8s import gitops
 
 
@@ -51,7 +51,7 @@ class MissingSchemaLibrary(RuntimeError):
     """kubernetes-validate or jsonschema is not installed on the controller."""
 
 
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+_DNS1123_SUBDOMAIN = validate.DNS1123_SUBDOMAIN
 
 # Kinds the API server serves only through a CRD never get a bundled schema; kinds the
 # bundled schemas know are validated with kubernetes-validate.

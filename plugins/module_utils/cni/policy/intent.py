@@ -25,7 +25,6 @@ __metaclass__ = type
 
 import copy
 import ipaddress
-import re
 
 from ansible_collections.kubelayer.runtime.plugins.module_utils._common import validate
 from ansible_collections.kubelayer.runtime.plugins.module_utils.cni.policy import selectors
@@ -34,7 +33,7 @@ PROFILES = {"isolated": (True, True), "isolated-ingress": (True, False),
             "isolated-egress": (False, True), "open": (False, False)}
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 RESERVED_POD = "unlabelled"
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_NAME = validate.DNS1123_LABEL
 _TOP = ("namespaces", "workloads", "flows", "cluster")
 _CLUSTER = ("dns", "api_server", "kubelet_probes", "metadata", "rules")
 DNS_DEFAULTS = {"enabled": True, "namespace": "kube-system", "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
